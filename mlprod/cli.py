@@ -1,0 +1,115 @@
+"""The `mlprod` command line: a thin typer layer over plain functions.
+
+Each command lives in `mlprod/commands/<name>.py` and exposes `register(app)`. Command
+modules import heavy libraries (pandas, jinja2, nbclient, cookiecutter) only inside the
+function that needs them, so `mlprod validate` and `mlprod score` start fast.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+from typing import Annotated
+
+import typer
+
+from mlprod import __version__
+from mlprod.errors import ExitCode, MlprodError
+
+#: Command modules, in the order `mlprod --help` lists them.
+COMMANDS: tuple[str, ...] = (
+    "init",
+    "validate",
+    "generate",
+    "lock",
+    "record",
+    "evaluate",
+    "monitor",
+    "score",
+    "demo",
+)
+
+app = typer.Typer(
+    name="mlprod",
+    help="The production checklist of an ML system, as code: validate the spec, generate "
+    "tests, CI, notebooks and a model card, and score the project 0/1/2 on ten concerns.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"mlprod {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit.")
+    ] = False,
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks of internal errors.")] = False,
+) -> None:
+    if debug:
+        os.environ["MLPROD_DEBUG"] = "1"
+
+
+def _register_all() -> None:
+    for name in COMMANDS:
+        module = f"mlprod.commands.{name}"
+        if importlib.util.find_spec(module) is None:
+            continue
+        importlib.import_module(module).register(app)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: run the CLI and turn every error into a message and an exit code."""
+    import click
+
+    args = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in args or os.environ.get("MLPROD_DEBUG") == "1"
+    _register_all()
+    code: int
+    try:
+        result = app(args=args, prog_name="mlprod", standalone_mode=False)
+        code = int(result) if isinstance(result, int) else 0
+    except click.exceptions.Exit as exc:
+        code = exc.exit_code
+    except click.exceptions.ClickException as exc:  # usage errors, missing arguments
+        if type(exc).__name__ == "NoArgsIsHelpError":
+            typer.echo(exc.format_message() if hasattr(exc, "format_message") else str(exc))
+            code = ExitCode.OK
+        else:
+            exc.show()
+            code = ExitCode.INVALID
+    except click.exceptions.Abort:
+        typer.echo("aborted", err=True)
+        code = ExitCode.CHECK_FAILED
+    except MlprodError as exc:
+        if debug:
+            raise
+        typer.echo(exc.render(), err=True)
+        code = exc.exit_code
+    except KeyboardInterrupt:
+        typer.echo("interrupted", err=True)
+        code = 130
+    except Exception as exc:  # a bug: say so plainly, no traceback without --debug
+        if debug:
+            raise
+        typer.echo(
+            f"internal error: {type(exc).__name__}: {exc}\n"
+            "This is a bug in mlprod. Re-run with --debug for the traceback and report it.",
+            err=True,
+        )
+        code = ExitCode.INTERNAL
+    if argv is None:
+        sys.exit(code)
+    return code
+
+
+if __name__ == "__main__":
+    main()

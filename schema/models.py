@@ -1,0 +1,461 @@
+"""Pydantic models of `mlprod.yaml`, format version 1.
+
+Field-level rules live here (types, ranges, identifiers, paths); rules that relate fields
+to each other live in `rules.py`, so each can report the exact location it is about.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from .types import (
+    CallableRef,
+    CIProvider,
+    ColumnDtype,
+    DriftMethod,
+    DummyStrategy,
+    ExplainMethod,
+    Fraction,
+    Identifier,
+    IsoDate,
+    Level,
+    Metric,
+    Mode,
+    NonEmptyStr,
+    NonNegFloat,
+    NonNegInt,
+    Op,
+    PiiPattern,
+    PositiveInt,
+    PyVersion,
+    RegistryKind,
+    RelPath,
+    ReleaseStage,
+    Scalar,
+    SemVer,
+    Sha256,
+    StrictModel,
+    Task,
+)
+
+
+class Signoff(StrictModel):
+    """A person's signature on a manual check."""
+
+    by: NonEmptyStr
+    on: IsoDate
+    note: str | None = None
+
+
+class Concern(StrictModel):
+    """Fields every concern section has."""
+
+    mode: Mode = Mode.AUTOMATED
+    signoff: Signoff | None = None
+
+
+# --- project and data ------------------------------------------------------------------
+
+
+class Owner(StrictModel):
+    name: NonEmptyStr
+    role: str | None = None
+    contact: str | None = None
+    handle: str | None = Field(default=None, pattern=r"^@[A-Za-z0-9][A-Za-z0-9_.\-/]*$")
+
+
+class Project(StrictModel):
+    name: Identifier
+    title: str | None = None
+    description: str | None = None
+    task: Task
+    owners: list[Owner] = Field(default_factory=list)
+
+
+class Dataset(StrictModel):
+    path: RelPath
+    sha256: Sha256 | None = None
+
+
+class ColumnExpect(StrictModel):
+    dtype: ColumnDtype | None = None
+    min: float | None = None
+    max: float | None = None
+    values: list[Scalar] | None = None
+    not_null: bool = False
+
+
+class Data(StrictModel):
+    target: NonEmptyStr
+    positive_label: Scalar | None = None
+    id_column: str | None = None
+    features: list[NonEmptyStr] = Field(min_length=1)
+    datasets: dict[Identifier, Dataset] = Field(min_length=1)
+    columns: dict[str, ColumnExpect] = Field(default_factory=dict)
+
+
+class Artifact(StrictModel):
+    path: RelPath
+    sha256: Sha256 | None = None
+
+
+class ModelSpec(StrictModel):
+    load: CallableRef
+    artifact: Artifact | None = None
+    predict: Identifier | None = None
+    threshold: Fraction = 0.5
+
+
+# --- 1 pipeline ------------------------------------------------------------------------
+
+
+class Expect(StrictModel):
+    min_rows: NonNegInt | None = None
+    max_rows: NonNegInt | None = None
+    rows: Literal["preserved"] | None = None
+    columns: list[str] | None = None
+    columns_exclude: list[str] | None = None
+    not_null: Literal["all"] | list[str] | None = None
+    returns: Literal["model", "dataframe"] | None = None
+    range: tuple[float, float] | None = None
+
+
+class Stage(StrictModel):
+    name: Identifier
+    run: CallableRef
+    inputs: list[Identifier] = Field(default_factory=list)
+    expect: Expect | None = None
+
+
+class Pipeline(Concern):
+    sample_rows: PositiveInt = 200
+    stages: list[Stage] = Field(default_factory=list)
+
+
+# --- 2 determinism ---------------------------------------------------------------------
+
+
+class Golden(StrictModel):
+    path: RelPath
+    rows: PositiveInt = 100
+    tolerance: NonNegFloat = 1e-9
+
+
+class PredictionDrift(StrictModel):
+    reference: Identifier
+    current: Identifier
+    method: DriftMethod = DriftMethod.PSI
+    max: NonNegFloat = 0.25
+
+
+class Determinism(Concern):
+    seed: int | None = None
+    repeats: int = Field(default=3, ge=2)
+    tolerance: NonNegFloat = 0.0
+    golden: Golden | None = None
+    prediction_drift: PredictionDrift | None = None
+
+
+# --- 3 infrastructure ------------------------------------------------------------------
+
+
+class Latency(StrictModel):
+    batch_size: PositiveInt = 1
+    runs: PositiveInt = 100
+    warmup: NonNegInt = 5
+    p50_ms: NonNegFloat
+    p95_ms: NonNegFloat
+
+
+class Batch(StrictModel):
+    rows: PositiveInt
+    max_ms: NonNegFloat
+
+
+class Memory(StrictModel):
+    max_mb: NonNegFloat
+
+
+class PredictionLog(StrictModel):
+    path: RelPath
+    timestamp: NonEmptyStr = "ts"
+    latency_ms: NonEmptyStr = "latency_ms"
+    max_growth_pct: NonNegFloat = 20.0
+    window_days: PositiveInt = 7
+
+
+class Scaling(StrictModel):
+    min_replicas: PositiveInt
+    max_replicas: PositiveInt
+    target_cpu_percent: int = Field(ge=1, le=100)
+
+
+class Infrastructure(Concern):
+    latency: Latency | None = None
+    batch: Batch | None = None
+    memory: Memory | None = None
+    log: PredictionLog | None = None
+    scaling: Scaling | None = None
+
+
+# --- 4 cohorts, fairness, drift --------------------------------------------------------
+
+
+class Filter(StrictModel):
+    column: NonEmptyStr
+    op: Op
+    value: Scalar | list[Scalar]
+
+
+class Cohort(StrictModel):
+    name: Identifier
+    by: NonEmptyStr | None = None
+    bins: list[float] | None = None
+    where: list[Filter] | None = None
+
+
+class Fairness(Concern):
+    dataset: Identifier = "test"
+    min_cohort_rows: PositiveInt = 30
+    protected: list[Identifier] = Field(default_factory=list)
+    max_gap: dict[Metric, NonNegFloat] = Field(default_factory=dict)
+    min: dict[Metric, float] = Field(default_factory=dict)
+    demographic_parity_difference: Fraction | None = None
+    equalized_odds_difference: Fraction | None = None
+
+
+class NumericDrift(StrictModel):
+    method: DriftMethod = DriftMethod.PSI
+    max: NonNegFloat = 0.2
+    bins: int = Field(default=10, ge=2, le=100)
+
+
+class CategoricalDrift(StrictModel):
+    method: DriftMethod = DriftMethod.PSI
+    max: NonNegFloat = 0.2
+
+
+class SkewDrift(StrictModel):
+    max_change: NonNegFloat = 1.0
+
+
+class TargetDrift(StrictModel):
+    method: DriftMethod = DriftMethod.PSI
+    max: NonNegFloat = 0.2
+
+
+class Drift(Concern):
+    reference: Identifier = "reference"
+    current: Identifier = "current"
+    numeric: NumericDrift = Field(default_factory=NumericDrift)
+    categorical: CategoricalDrift = Field(default_factory=CategoricalDrift)
+    skew: SkewDrift | None = None
+    target: TargetDrift | None = None
+    by_cohort: bool = False
+    min_rows: PositiveInt = 500
+
+
+# --- 5 release -------------------------------------------------------------------------
+
+
+class NextRelease(StrictModel):
+    version: SemVer
+    planned: IsoDate
+    changes: str | None = None
+
+
+class Registry(StrictModel):
+    kind: RegistryKind = RegistryKind.DIRECTORY
+    path: RelPath | None = None
+    name: str | None = None  # the registered model name for kind: mlflow
+
+
+class CI(StrictModel):
+    providers: list[CIProvider] = Field(default_factory=lambda: [CIProvider.GITHUB])
+    python: list[PyVersion] = Field(default_factory=lambda: ["3.11"])
+    # Added (optional): the cron schedule of the monitoring job, the install command of
+    # the CI job, and full commit SHAs for actions (a SHA cannot be verified offline, so
+    # mlprod writes one only when the spec gives it).
+    schedule: str = Field(default="0 6 * * *", pattern=r"^[0-9*/,\- ]+$")
+    install: list[str] | None = None
+    pins: dict[str, str] = Field(default_factory=dict)
+
+
+class Release(Concern):
+    version: SemVer
+    stage: ReleaseStage = ReleaseStage.EXPERIMENTAL
+    deployed: IsoDate | None = None
+    expires: IsoDate | None = None
+    next: NextRelease | None = None
+    rollback_to: SemVer | None = None
+    registry: Registry | None = None
+    ci: CI = Field(default_factory=CI)
+
+
+# --- 6 privacy -------------------------------------------------------------------------
+
+
+class KAnonymity(StrictModel):
+    min_k: int = Field(ge=2)
+    datasets: list[Identifier] = Field(min_length=1)
+    generalize: dict[str, list[float]] = Field(default_factory=dict)
+
+
+class Scan(StrictModel):
+    patterns: list[PiiPattern] = Field(default_factory=list)
+    # Added (optional): user regexes by name, scanned like the built-in patterns.
+    custom: dict[Identifier, NonEmptyStr] = Field(default_factory=dict)
+    datasets: list[Identifier] = Field(default_factory=list)
+    stages: list[Identifier] = Field(default_factory=list)
+
+
+class Impact(StrictModel):
+    stakeholder: NonEmptyStr
+    harm: NonEmptyStr
+    likelihood: Level
+    severity: Level
+    mitigation: str | None = None
+
+
+class Privacy(Concern):
+    pii: list[NonEmptyStr] = Field(default_factory=list)
+    sensitive: list[NonEmptyStr] = Field(default_factory=list)
+    quasi_identifiers: list[NonEmptyStr] = Field(default_factory=list)
+    k_anonymity: KAnonymity | None = None
+    scan: Scan | None = None
+    regulations: list[NonEmptyStr] = Field(default_factory=list)
+    retention_days: PositiveInt | None = None
+    impact: list[Impact] = Field(default_factory=list)
+
+
+# --- 7 baseline ------------------------------------------------------------------------
+
+
+class Previous(StrictModel):
+    artifact: RelPath
+    max_drop: NonNegFloat = 0.0
+
+
+class Baseline(Concern):
+    metric: Metric = Metric.ROC_AUC
+    dataset: Identifier = "test"
+    strategies: list[DummyStrategy] = Field(default_factory=lambda: [DummyStrategy.PRIOR])
+    min_lift: float = 0.0
+    previous: Previous | None = None
+
+
+# --- 8 reproducibility -----------------------------------------------------------------
+
+
+class Retrain(StrictModel):
+    stage: Identifier
+    dataset: Identifier
+    metric: Metric = Metric.ROC_AUC
+    tolerance: NonNegFloat = 0.01
+
+
+class Reproducibility(Concern):
+    seed: int | None = None
+    lockfile: RelPath | None = None
+    python: PyVersion | None = None
+    retrain: Retrain | None = None
+
+
+# --- 9 explainability ------------------------------------------------------------------
+
+
+class ReasonCodes(StrictModel):
+    rows: PositiveInt = 50
+    top_k: PositiveInt = 3
+
+
+class Explainability(Concern):
+    method: ExplainMethod = ExplainMethod.PERMUTATION
+    dataset: Identifier = "test"
+    top_k: PositiveInt = 5
+    expect_top: list[NonEmptyStr] = Field(default_factory=list)
+    reason_codes: ReasonCodes | None = None
+
+
+# --- 10 collaboration ------------------------------------------------------------------
+
+
+class Review(StrictModel):
+    required_approvals: NonNegInt = 1
+
+
+class Regression(StrictModel):
+    previous: RelPath
+    dataset: Identifier = "test"
+    max_flip_rate: Fraction = 0.1
+
+
+class Collaboration(Concern):
+    codeowners: dict[NonEmptyStr, list[NonEmptyStr]] = Field(default_factory=dict)
+    review: Review | None = None
+    regression: Regression | None = None
+
+
+# --- outputs and score -----------------------------------------------------------------
+
+
+class Outputs(StrictModel):
+    tests: RelPath = "tests/mlprod"
+    notebooks: RelPath = "monitoring"
+    model_card: RelPath = "MODEL_CARD.md"
+
+
+class ScoreBar(StrictModel):
+    min_total: int = Field(default=0, ge=0, le=20)
+    min_each: int = Field(default=0, ge=0, le=2)
+    # Added (optional): how old a manual signoff may be and still count (days).
+    signoff_max_age_days: PositiveInt = 90
+
+
+class Spec(StrictModel):
+    """The whole `mlprod.yaml`."""
+
+    version: Literal[1]
+    project: Project
+    data: Data
+    model: ModelSpec
+    pipeline: Pipeline | None = None
+    determinism: Determinism | None = None
+    infrastructure: Infrastructure | None = None
+    cohorts: list[Cohort] = Field(default_factory=list)
+    fairness: Fairness | None = None
+    drift: Drift | None = None
+    release: Release | None = None
+    privacy: Privacy | None = None
+    baseline: Baseline | None = None
+    reproducibility: Reproducibility | None = None
+    explainability: Explainability | None = None
+    collaboration: Collaboration | None = None
+    outputs: Outputs = Field(default_factory=Outputs)
+    score: ScoreBar = Field(default_factory=ScoreBar)
+
+    # -- helpers used by the generator, the score and the checks -------------------------
+
+    def concern_sections(self, concern: str) -> list[Concern]:
+        """The declared spec sections that make up one concern (bias has two)."""
+        if concern == "bias":
+            return [s for s in (self.fairness, self.drift) if s is not None]
+        section = getattr(self, concern)
+        return [section] if section is not None else []
+
+    def concern_mode(self, concern: str) -> Mode | None:
+        """`automated`, `manual`, or None when the concern is not declared."""
+        sections = self.concern_sections(concern)
+        if not sections:
+            return None
+        if any(s.mode == Mode.AUTOMATED for s in sections):
+            return Mode.AUTOMATED
+        return Mode.MANUAL
+
+    @property
+    def predict_method(self) -> str:
+        if self.model.predict:
+            return self.model.predict
+        return "predict" if self.project.task == Task.REGRESSION else "predict_proba"

@@ -1,0 +1,237 @@
+"""Cross-field rules of the spec; each yields the exact location it is about."""
+
+from __future__ import annotations
+
+import difflib
+import keyword
+from collections.abc import Iterator
+
+from .models import Spec
+from .types import Mode
+
+Loc = tuple[str | int, ...]
+Finding = tuple[Loc, str]
+
+
+def did_you_mean(name: str, choices: list[str] | set[str]) -> str:
+    """A ' (did you mean ...?)' suffix, or '' when nothing is close."""
+    close = difflib.get_close_matches(name, sorted(choices), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _ref(loc: Loc, name: str, kind: str, known: set[str]) -> Iterator[Finding]:
+    if name not in known:
+        listed = ", ".join(sorted(known)) or "none"
+        yield loc, f"unknown {kind} {name!r}{did_you_mean(name, known)}; known: {listed}"
+
+
+def check_rules(spec: Spec) -> list[Finding]:
+    """Every cross-field problem of a spec that passed the field-level schema."""
+    return list(_rules(spec))
+
+
+def _rules(spec: Spec) -> Iterator[Finding]:  # noqa: C901 - one flat list of rules
+    datasets = set(spec.data.datasets)
+    features = spec.data.features
+    # features unique
+    seen: set[str] = set()
+    for i, f in enumerate(features):
+        if f in seen:
+            yield ("data", "features", i), f"feature {f!r} is listed twice"
+        seen.add(f)
+    if spec.data.target in features:
+        yield ("data", "target"), f"the target {spec.data.target!r} cannot also be a feature"
+
+    # stages: names unique, one namespace with datasets, references resolve, acyclic
+    stages = spec.pipeline.stages if spec.pipeline else []
+    stage_names: set[str] = set()
+    for i, st in enumerate(stages):
+        if st.name in stage_names:
+            yield ("pipeline", "stages", i, "name"), f"stage name {st.name!r} is used twice"
+        elif st.name in datasets:
+            yield (
+                ("pipeline", "stages", i, "name"),
+                f"stage name {st.name!r} is also a data set name; stages and data sets share one namespace",
+            )
+        stage_names.add(st.name)
+    known_inputs = datasets | stage_names
+    for i, st in enumerate(stages):
+        for j, name in enumerate(st.inputs):
+            if name == st.name:
+                yield ("pipeline", "stages", i, "inputs", j), f"stage {st.name!r} cannot take itself as input"
+            else:
+                yield from _ref(("pipeline", "stages", i, "inputs", j), name, "data set or stage", known_inputs)
+    yield from _cycles(spec)
+
+    # cohorts
+    cohort_names: set[str] = set()
+    for i, c in enumerate(spec.cohorts):
+        loc: Loc = ("cohorts", i)
+        if c.name in cohort_names:
+            yield (*loc, "name"), f"cohort name {c.name!r} is used twice"
+        cohort_names.add(c.name)
+        if (c.by is None) == (c.where is None):
+            yield loc, "a cohort needs exactly one of 'by' (one group per value) or 'where' (a filter)"
+        if c.bins is not None:
+            if c.by is None:
+                yield (*loc, "bins"), "'bins' only applies with 'by'"
+            if len(c.bins) < 2:
+                yield (*loc, "bins"), "'bins' needs at least two edges"
+            for k in range(1, len(c.bins)):
+                if c.bins[k] <= c.bins[k - 1]:
+                    yield (*loc, "bins", k), "bin edges must be strictly increasing"
+                    break
+        for j, flt in enumerate(c.where or []):
+            is_list = isinstance(flt.value, list)
+            if flt.op in ("in", "not_in") and not is_list:
+                yield (*loc, "where", j, "value"), f"op {flt.op.value!r} needs a list value, e.g. [a, b]"
+            if flt.op not in ("in", "not_in") and is_list:
+                yield (*loc, "where", j, "value"), f"op {flt.op.value!r} needs a single value, not a list"
+            if flt.op in ("<", "<=", ">", ">=") and (isinstance(flt.value, bool) or not isinstance(flt.value, int | float)):
+                yield (*loc, "where", j, "value"), f"op {flt.op.value!r} needs a number"
+
+    fair = spec.fairness
+    if fair is not None:
+        yield from _ref(("fairness", "dataset"), fair.dataset, "data set", datasets)
+        for j, name in enumerate(fair.protected):
+            yield from _ref(("fairness", "protected", j), name, "cohort", cohort_names)
+        if fair.mode == Mode.AUTOMATED and not spec.cohorts:
+            yield ("fairness",), "fairness checks need at least one entry under 'cohorts'"
+    drift = spec.drift
+    if drift is not None:
+        yield from _ref(("drift", "reference"), drift.reference, "data set", datasets)
+        yield from _ref(("drift", "current"), drift.current, "data set", datasets)
+
+    det = spec.determinism
+    if det is not None and det.prediction_drift is not None:
+        yield from _ref(("determinism", "prediction_drift", "reference"), det.prediction_drift.reference, "data set", datasets)
+        yield from _ref(("determinism", "prediction_drift", "current"), det.prediction_drift.current, "data set", datasets)
+
+    infra = spec.infrastructure
+    if infra is not None:
+        if infra.latency is not None and infra.latency.p50_ms > infra.latency.p95_ms:
+            yield ("infrastructure", "latency", "p50_ms"), "p50_ms must not exceed p95_ms"
+        if infra.scaling is not None and infra.scaling.min_replicas > infra.scaling.max_replicas:
+            yield ("infrastructure", "scaling", "min_replicas"), "min_replicas must not exceed max_replicas"
+
+    rel = spec.release
+    if rel is not None:
+        if rel.deployed and rel.expires and rel.expires <= rel.deployed:
+            yield ("release", "expires"), f"expires ({rel.expires}) must be after deployed ({rel.deployed})"
+        if rel.next is not None:
+            if rel.expires and rel.next.planned >= rel.expires:
+                yield (
+                    ("release", "next", "planned"),
+                    f"the next release ({rel.next.planned}) must be planned before the model expires ({rel.expires})",
+                )
+            if _semver_key(rel.next.version) <= _semver_key(rel.version):
+                yield ("release", "next", "version"), f"next version {rel.next.version} must be above {rel.version}"
+        if rel.rollback_to is not None and _semver_key(rel.rollback_to) >= _semver_key(rel.version):
+            yield ("release", "rollback_to"), f"rollback_to {rel.rollback_to} must be an earlier version than {rel.version}"
+        if rel.registry is not None and rel.registry.kind == "directory" and rel.registry.path is None:
+            yield ("release", "registry", "path"), "a directory registry needs a 'path'"
+
+    priv = spec.privacy
+    if priv is not None:
+        fset = set(features)
+        for j, col in enumerate(priv.pii):
+            if col in fset:
+                yield ("privacy", "pii", j), f"PII column {col!r} is listed as a feature; remove it from data.features"
+        if priv.k_anonymity is not None:
+            for j, name in enumerate(priv.k_anonymity.datasets):
+                yield from _ref(("privacy", "k_anonymity", "datasets", j), name, "data set", datasets)
+            if not priv.quasi_identifiers:
+                yield ("privacy", "k_anonymity"), "k_anonymity needs 'quasi_identifiers'"
+            for col, edges in priv.k_anonymity.generalize.items():
+                if any(edges[k] <= edges[k - 1] for k in range(1, len(edges))):
+                    yield ("privacy", "k_anonymity", "generalize", col), "bin edges must be strictly increasing"
+        if priv.scan is not None:
+            for j, name in enumerate(priv.scan.datasets):
+                yield from _ref(("privacy", "scan", "datasets", j), name, "data set", datasets)
+            for j, name in enumerate(priv.scan.stages):
+                yield from _ref(("privacy", "scan", "stages", j), name, "stage", stage_names)
+
+    base = spec.baseline
+    if base is not None:
+        yield from _ref(("baseline", "dataset"), base.dataset, "data set", datasets)
+    rep = spec.reproducibility
+    if rep is not None and rep.retrain is not None:
+        yield from _ref(("reproducibility", "retrain", "stage"), rep.retrain.stage, "stage", stage_names)
+        yield from _ref(("reproducibility", "retrain", "dataset"), rep.retrain.dataset, "data set", datasets)
+    exp = spec.explainability
+    if exp is not None:
+        yield from _ref(("explainability", "dataset"), exp.dataset, "data set", datasets)
+        if exp.mode == Mode.AUTOMATED:
+            for j, f in enumerate(exp.expect_top):
+                if f not in fset_of(spec):
+                    yield ("explainability", "expect_top", j), f"{f!r} is not a feature{did_you_mean(f, set(features))}"
+            if len(exp.expect_top) > exp.top_k:
+                yield ("explainability", "expect_top"), f"expect_top lists more features than top_k ({exp.top_k})"
+    col = spec.collaboration
+    if col is not None and col.regression is not None:
+        yield from _ref(("collaboration", "regression", "dataset"), col.regression.dataset, "data set", datasets)
+
+    # concerns marked manual: a signoff's date may not be in the future is checked by score
+    if spec.score.min_each > 0 and spec.score.min_total > 20:
+        yield ("score", "min_total"), "min_total is at most 20"
+
+    for name in stage_names | cohort_names | {spec.project.name}:
+        if keyword.iskeyword(name):
+            yield (), f"{name!r} is a Python keyword"
+
+
+def fset_of(spec: Spec) -> set[str]:
+    return set(spec.data.features)
+
+
+def _semver_key(v: str) -> tuple[int, int, int, int, str]:
+    core, _, pre = v.split("+", 1)[0].partition("-")
+    major, minor, patch = (int(x) for x in core.split("."))
+    # a pre-release sorts before its release
+    return (major, minor, patch, 0 if pre else 1, pre)
+
+
+def _cycles(spec: Spec) -> Iterator[Finding]:
+    stages = spec.pipeline.stages if spec.pipeline else []
+    index = {st.name: i for i, st in enumerate(stages)}
+    graph = {st.name: [n for n in st.inputs if n in index and n != st.name] for st in stages}
+    state: dict[str, int] = {}
+
+    def visit(name: str, trail: list[str]) -> list[str] | None:
+        state[name] = 1
+        for nxt in graph[name]:
+            if state.get(nxt) == 1:
+                return [*trail[trail.index(nxt):], nxt] if nxt in trail else [name, nxt]
+            if nxt not in state:
+                found = visit(nxt, [*trail, nxt])
+                if found:
+                    return found
+        state[name] = 2
+        return None
+
+    for st in stages:
+        if st.name not in state:
+            cycle = visit(st.name, [st.name])
+            if cycle:
+                yield (
+                    ("pipeline", "stages", index[cycle[0]], "inputs"),
+                    "the stages form a cycle: " + " -> ".join(cycle),
+                )
+                return
+
+
+def stage_order(spec: Spec) -> list[str]:
+    """Stage names in dependency order (inputs first), stable by declaration order."""
+    stages = spec.pipeline.stages if spec.pipeline else []
+    names = [st.name for st in stages]
+    deps = {st.name: [n for n in st.inputs if n in names] for st in stages}
+    done: list[str] = []
+    while len(done) < len(names):
+        progressed = False
+        for n in names:
+            if n not in done and all(d in done for d in deps[n]):
+                done.append(n)
+                progressed = True
+        if not progressed:  # a cycle; validate reports it
+            done.extend(n for n in names if n not in done)
+    return done

@@ -1,0 +1,212 @@
+"""Constrained value types of the spec: identifiers, paths, callables, versions, dates."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import keyword
+import re
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+IDENT_RE = re.compile(r"^[a-z][a-z0-9_]*$")
+# Entry-point grammar (PEP 621 / importlib.metadata): module[.sub]:attr[.attr]
+CALLABLE_RE = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*:[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$")
+SEMVER_RE = re.compile(
+    r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)"
+    r"(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?"
+    r"(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$"
+)
+DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
+PY_VERSION_RE = re.compile(r"^3\.\d{1,2}$")
+
+
+def _identifier(value: str) -> str:
+    if not IDENT_RE.match(value):
+        raise ValueError(
+            f"{value!r} is not an identifier: use lower-case letters, digits and '_', "
+            "starting with a letter (for example 'credit_default')"
+        )
+    if keyword.iskeyword(value) or keyword.issoftkeyword(value):
+        raise ValueError(f"{value!r} is a Python keyword; choose another name")
+    return value
+
+
+def _rel_path(value: str) -> str:
+    if not value or value.strip() != value:
+        raise ValueError("a path must be non-empty, without leading or trailing spaces")
+    if "\x00" in value or "\\" in value:
+        raise ValueError(f"{value!r}: use a relative POSIX path with '/' separators")
+    if value.startswith("/") or re.match(r"^[A-Za-z]:", value):
+        raise ValueError(f"{value!r} is absolute: paths are relative to the spec's folder")
+    parts = value.split("/")
+    if ".." in parts:
+        raise ValueError(f"{value!r} leaves the project folder ('..' is not allowed)")
+    if ".git" in parts:
+        raise ValueError(f"{value!r} points into .git, which mlprod never touches")
+    return value
+
+
+def _callable(value: str) -> str:
+    if not CALLABLE_RE.match(value):
+        raise ValueError(
+            f"{value!r} is not a 'module:callable' reference (for example 'credit.model:load_model')"
+        )
+    return value
+
+
+def _semver(value: str) -> str:
+    if not SEMVER_RE.match(value):
+        raise ValueError(f"{value!r} is not a semantic version such as '1.2.0'")
+    return value
+
+
+def _date(value: str) -> str:
+    if not DATE_RE.match(value):
+        raise ValueError(f"{value!r} is not an ISO date: write it as \"YYYY-MM-DD\" in quotes")
+    try:
+        _dt.date.fromisoformat(value)
+    except ValueError as exc:
+        raise ValueError(f"{value!r} is not a valid date ({exc})") from None
+    return value
+
+
+def _sha256(value: str) -> str:
+    if not SHA256_RE.match(value):
+        raise ValueError("expected 64 lower-case hex digits (a SHA-256 digest)")
+    return value
+
+
+def _python_version(value: str) -> str:
+    if not PY_VERSION_RE.match(value):
+        raise ValueError(f"{value!r} is not a Python version such as \"3.11\" (quote it)")
+    return value
+
+
+Identifier = Annotated[str, AfterValidator(_identifier)]
+RelPath = Annotated[str, AfterValidator(_rel_path)]
+CallableRef = Annotated[str, AfterValidator(_callable)]
+SemVer = Annotated[str, AfterValidator(_semver)]
+IsoDate = Annotated[str, AfterValidator(_date)]
+Sha256 = Annotated[str, AfterValidator(_sha256)]
+PyVersion = Annotated[str, AfterValidator(_python_version)]
+NonEmptyStr = Annotated[str, Field(min_length=1)]
+Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
+PositiveInt = Annotated[int, Field(gt=0)]
+NonNegInt = Annotated[int, Field(ge=0)]
+NonNegFloat = Annotated[float, Field(ge=0.0)]
+Scalar = str | int | float | bool
+
+
+class StrictModel(BaseModel):
+    """Base of every spec model: unknown keys are errors, types are strict, numbers finite."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        strict=True,
+        allow_inf_nan=False,
+        frozen=True,
+        populate_by_name=True,
+    )
+
+
+class Task(StrEnum):
+    BINARY = "binary_classification"
+    MULTICLASS = "multiclass_classification"
+    REGRESSION = "regression"
+
+
+class Mode(StrEnum):
+    AUTOMATED = "automated"
+    MANUAL = "manual"
+
+
+class DriftMethod(StrEnum):
+    PSI = "psi"
+    KS = "ks"
+    JS = "jensenshannon"
+    CHI2 = "chi2"
+
+
+class Metric(StrEnum):
+    ROC_AUC = "roc_auc"
+    ACCURACY = "accuracy"
+    BALANCED_ACCURACY = "balanced_accuracy"
+    PRECISION = "precision"
+    RECALL = "recall"
+    F1 = "f1"
+    LOG_LOSS = "log_loss"
+    BRIER = "brier"
+    SELECTION_RATE = "selection_rate"
+    FPR = "false_positive_rate"
+    FNR = "false_negative_rate"
+    RMSE = "rmse"
+    MAE = "mae"
+    R2 = "r2"
+
+
+class DummyStrategy(StrEnum):
+    PRIOR = "prior"
+    STRATIFIED = "stratified"
+    MOST_FREQUENT = "most_frequent"
+    UNIFORM = "uniform"
+    MEAN = "mean"
+    MEDIAN = "median"
+
+
+class ReleaseStage(StrEnum):
+    EXPERIMENTAL = "experimental"
+    STAGING = "staging"
+    PRODUCTION = "production"
+    RETIRED = "retired"
+
+
+class Level(StrEnum):
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+
+
+class Op(StrEnum):
+    EQ = "=="
+    NE = "!="
+    LT = "<"
+    LE = "<="
+    GT = ">"
+    GE = ">="
+    IN = "in"
+    NOT_IN = "not_in"
+
+
+class ExplainMethod(StrEnum):
+    PERMUTATION = "permutation"
+    SHAP = "shap"
+    COEFFICIENTS = "coefficients"
+
+
+class CIProvider(StrEnum):
+    GITHUB = "github"
+    GITLAB = "gitlab"
+
+
+class RegistryKind(StrEnum):
+    DIRECTORY = "directory"
+    MLFLOW = "mlflow"
+
+
+class ColumnDtype(StrEnum):
+    INT = "int"
+    FLOAT = "float"
+    STR = "str"
+    CATEGORY = "category"
+    BOOL = "bool"
+    DATETIME = "datetime"
+
+
+class PiiPattern(StrEnum):
+    EMAIL = "email"
+    PHONE = "phone"
+    IBAN = "iban"
+    CREDIT_CARD = "credit_card"
