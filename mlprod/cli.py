@@ -68,7 +68,10 @@ def _register_all() -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run the CLI and turn every error into a message and an exit code."""
-    import click
+    try:  # typer >= 0.20 vendors click as typer._click
+        from typer import _click as click  # type: ignore[attr-defined]
+    except ImportError:  # pragma: no cover - older typer
+        import click  # type: ignore[no-redef]
 
     args = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args or os.environ.get("MLPROD_DEBUG") == "1"
@@ -77,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         result = app(args=args, prog_name="mlprod", standalone_mode=False)
         code = int(result) if isinstance(result, int) else 0
-    except click.exceptions.Exit as exc:
+    except typer.Exit as exc:
         code = exc.exit_code
     except click.exceptions.ClickException as exc:  # usage errors, missing arguments
         if type(exc).__name__ == "NoArgsIsHelpError":
