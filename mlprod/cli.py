@@ -89,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
         else:
             exc.show()
             code = ExitCode.INVALID
-    except click.exceptions.Abort:
+    except typer.Abort:
         typer.echo("aborted", err=True)
         code = ExitCode.CHECK_FAILED
     except MlprodError as exc:
