@@ -1,0 +1,69 @@
+"""Values in their safe form for each target language.
+
+Templates receive only `Safe` strings (or numbers), made by these functions; the jinja
+environment's `finalize` hook refuses anything else, so a value that skipped its escaping
+fails the build instead of reaching a file. No user string is ever rendered as a template.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from typing import Any
+
+
+class Safe(str):
+    """Text already escaped for the place it is rendered in."""
+
+    __slots__ = ()
+
+
+def py(value: Any) -> Safe:
+    """A Python literal (`repr`) of plain data: str, int, float, bool, None, lists, dicts."""
+    _check_plain(value)
+    return Safe(repr(value))
+
+
+def yaml_scalar(value: Any) -> Safe:
+    """A YAML flow value: JSON is valid YAML, and JSON strings are double-quoted and escaped."""
+    _check_plain(value)
+    return Safe(json.dumps(value, ensure_ascii=True, sort_keys=True))
+
+
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|~>-])")
+
+
+def md(value: Any) -> Safe:
+    """Inline Markdown text: HTML-escaped, Markdown punctuation backslash-escaped, one line."""
+    text = "" if value is None else str(value)
+    text = text.replace("\r", " ").replace("\n", " ").replace("\x00", "")
+    text = html.escape(text, quote=True)
+    text = _MD_SPECIAL.sub(r"\\\1", text)
+    return Safe(text)
+
+
+def comment(value: Any) -> Safe:
+    """Text for a one-line comment: control characters and newlines removed."""
+    text = "" if value is None else str(value)
+    return Safe(re.sub(r"[\x00-\x1f\x7f]+", " ", text))
+
+
+def trusted(value: str) -> Safe:
+    """A constant written by mlprod itself (never a spec value)."""
+    return Safe(value)
+
+
+def _check_plain(value: Any) -> None:
+    if value is None or isinstance(value, bool | int | float | str):
+        return
+    if isinstance(value, list | tuple):
+        for v in value:
+            _check_plain(v)
+        return
+    if isinstance(value, dict):
+        for k, v in value.items():
+            _check_plain(k)
+            _check_plain(v)
+        return
+    raise TypeError(f"not plain data: {type(value).__name__}")

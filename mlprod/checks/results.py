@@ -1,0 +1,78 @@
+"""The typed result every check returns.
+
+Generated tests assert `result.passed` with `result.message` as the failure text;
+`mlprod evaluate`, the notebooks and the model card reuse the same numbers.
+A NaN or missing measurement fails, never passes.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    concern: str  # one of mlprod.CONCERNS
+    check: str  # e.g. "recall_gap", "psi", "latency_p95"
+    passed: bool
+    message: str  # one human sentence, e.g. "recall gap across sex is 0.27 > 0.20 (female 0.55, male 0.82)"
+    value: float | None = None  # the measured number
+    limit: float | None = None  # the bound it was compared with
+    subject: str | None = None  # the stage, cohort, column or file the check is about
+    details: dict[str, Any] = field(default_factory=dict)  # per-group / per-column numbers
+    judged: bool = True  # False when the check could not judge (too few rows): reported, not failed
+
+    def __bool__(self) -> bool:
+        return self.passed
+
+    def to_dict(self) -> dict[str, Any]:
+        return _jsonable(asdict(self))
+
+
+def is_missing(value: float | None) -> bool:
+    """True for None or NaN: a measurement that did not happen."""
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def at_most(
+    concern: str, check: str, value: float | None, limit: float, what: str, *, subject: str | None = None,
+    details: dict[str, Any] | None = None, fmt: str = ".3g",
+) -> CheckResult:
+    """`value <= limit`; a missing or NaN value fails."""
+    if is_missing(value):
+        return CheckResult(concern, check, False, f"{what} could not be measured (NaN or missing)", None, limit,
+                           subject, details or {})
+    assert value is not None
+    ok = value <= limit
+    rel = "<=" if ok else ">"
+    return CheckResult(concern, check, ok, f"{what} is {value:{fmt}} {rel} {limit:{fmt}}", float(value),
+                       float(limit), subject, details or {})
+
+
+def at_least(
+    concern: str, check: str, value: float | None, limit: float, what: str, *, subject: str | None = None,
+    details: dict[str, Any] | None = None, fmt: str = ".3g",
+) -> CheckResult:
+    """`value >= limit`; a missing or NaN value fails."""
+    if is_missing(value):
+        return CheckResult(concern, check, False, f"{what} could not be measured (NaN or missing)", None, limit,
+                           subject, details or {})
+    assert value is not None
+    ok = value >= limit
+    rel = ">=" if ok else "<"
+    return CheckResult(concern, check, ok, f"{what} is {value:{fmt}} {rel} {limit:{fmt}}", float(value),
+                       float(limit), subject, details or {})
+
+
+def _jsonable(obj: Any) -> Any:
+    if isinstance(obj, dict):
+        return {str(k): _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_jsonable(v) for v in obj]
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    if hasattr(obj, "item") and callable(obj.item):  # numpy scalars
+        return _jsonable(obj.item())
+    return obj
