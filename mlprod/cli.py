@@ -58,12 +58,28 @@ def _root(
         os.environ["MLPROD_DEBUG"] = "1"
 
 
-def _register_all() -> None:
-    for name in COMMANDS:
-        module = f"mlprod.commands.{name}"
-        if importlib.util.find_spec(module) is None:
+_registered: set[str] = set()
+
+
+def _register_all(args: list[str] | None = None) -> None:
+    """Register command modules, once each; for `mlprod CMD ...` only CMD's module.
+
+    Importing just the invoked command keeps start-up flat as commands are added; help,
+    no arguments and unknown commands register all so they can be listed or suggested.
+    """
+    first = next((a for a in args or [] if not a.startswith("-")), None)
+    for name in (first,) if first in COMMANDS else COMMANDS:
+        if name in _registered:
             continue
-        importlib.import_module(module).register(app)
+        module = f"mlprod.commands.{name}"
+        try:
+            command = importlib.import_module(module)
+        except ModuleNotFoundError as exc:
+            if exc.name != module:  # a missing dependency inside the module is a real error
+                raise
+            continue
+        command.register(app)
+        _registered.add(name)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -75,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
 
     args = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args or os.environ.get("MLPROD_DEBUG") == "1"
-    _register_all()
+    _register_all(args)
     code: int
     try:
         result = app(args=args, prog_name="mlprod", standalone_mode=False)

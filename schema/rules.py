@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
-import keyword
 from collections.abc import Iterator
 
 from .models import Spec
@@ -15,6 +13,8 @@ Finding = tuple[Loc, str]
 
 def did_you_mean(name: str, choices: list[str] | set[str]) -> str:
     """A ' (did you mean ...?)' suffix, or '' when nothing is close."""
+    import difflib  # only needed when something is wrong
+
     close = difflib.get_close_matches(name, sorted(choices), n=1, cutoff=0.6)
     return f" (did you mean {close[0]!r}?)" if close else ""
 
@@ -171,13 +171,7 @@ def _rules(spec: Spec) -> Iterator[Finding]:  # noqa: C901 - one flat list of ru
     if col is not None and col.regression is not None:
         yield from _ref(("collaboration", "regression", "dataset"), col.regression.dataset, "data set", datasets)
 
-    # concerns marked manual: a signoff's date may not be in the future is checked by score
-    if spec.score.min_each > 0 and spec.score.min_total > 20:
-        yield ("score", "min_total"), "min_total is at most 20"
-
-    for name in stage_names | cohort_names | {spec.project.name}:
-        if keyword.iskeyword(name):
-            yield (), f"{name!r} is a Python keyword"
+    # Score bounds (0..20, 0..2) and keyword names are field-level rules (models, types).
 
 
 def fset_of(spec: Spec) -> set[str]:

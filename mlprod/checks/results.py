@@ -37,33 +37,79 @@ def is_missing(value: float | None) -> bool:
 
 
 def at_most(
-    concern: str, check: str, value: float | None, limit: float, what: str, *, subject: str | None = None,
-    details: dict[str, Any] | None = None, fmt: str = ".3g",
+    concern: str,
+    check: str,
+    value: float | None,
+    limit: float,
+    what: str,
+    *,
+    subject: str | None = None,
+    details: dict[str, Any] | None = None,
+    fmt: str = ".3g",
 ) -> CheckResult:
     """`value <= limit`; a missing or NaN value fails."""
     if is_missing(value):
-        return CheckResult(concern, check, False, f"{what} could not be measured (NaN or missing)", None, limit,
-                           subject, details or {})
+        return CheckResult(
+            concern,
+            check,
+            False,
+            f"{what} could not be measured (NaN or missing)",
+            None,
+            limit,
+            subject,
+            details or {},
+        )
     assert value is not None
     ok = value <= limit
     rel = "<=" if ok else ">"
-    return CheckResult(concern, check, ok, f"{what} is {value:{fmt}} {rel} {limit:{fmt}}", float(value),
-                       float(limit), subject, details or {})
+    return CheckResult(
+        concern,
+        check,
+        ok,
+        f"{what} is {value:{fmt}} {rel} {limit:{fmt}}",
+        float(value),
+        float(limit),
+        subject,
+        details or {},
+    )
 
 
 def at_least(
-    concern: str, check: str, value: float | None, limit: float, what: str, *, subject: str | None = None,
-    details: dict[str, Any] | None = None, fmt: str = ".3g",
+    concern: str,
+    check: str,
+    value: float | None,
+    limit: float,
+    what: str,
+    *,
+    subject: str | None = None,
+    details: dict[str, Any] | None = None,
+    fmt: str = ".3g",
 ) -> CheckResult:
     """`value >= limit`; a missing or NaN value fails."""
     if is_missing(value):
-        return CheckResult(concern, check, False, f"{what} could not be measured (NaN or missing)", None, limit,
-                           subject, details or {})
+        return CheckResult(
+            concern,
+            check,
+            False,
+            f"{what} could not be measured (NaN or missing)",
+            None,
+            limit,
+            subject,
+            details or {},
+        )
     assert value is not None
     ok = value >= limit
     rel = ">=" if ok else "<"
-    return CheckResult(concern, check, ok, f"{what} is {value:{fmt}} {rel} {limit:{fmt}}", float(value),
-                       float(limit), subject, details or {})
+    return CheckResult(
+        concern,
+        check,
+        ok,
+        f"{what} is {value:{fmt}} {rel} {limit:{fmt}}",
+        float(value),
+        float(limit),
+        subject,
+        details or {},
+    )
 
 
 def _jsonable(obj: Any) -> Any:

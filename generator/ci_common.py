@@ -1,0 +1,152 @@
+"""What the GitHub and GitLab CI units share: the plan of a CI run and a safe YAML dumper.
+
+The safety rule for CI files: no spec value is ever written on a `run:`/`script:` line or
+inside `${{ }}`. Every shell line below is a constant written by mlprod; the few spec
+values a step needs (the tests folder, the lockfile, user install commands) travel in
+environment variables, are emitted by the YAML dumper, and are quoted where the shell
+expands them (`"$MLPROD_TESTS"`).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+from mlprod.schema.models import Spec
+from mlprod.schema.types import Mode
+
+from mlprod import CONCERNS
+
+#: Concerns whose generated tests the scheduled monitoring job runs against current data.
+SCHEDULED_CONCERNS: tuple[str, ...] = ("determinism", "infrastructure", "bias")
+#: Python used when the spec declares no `release.ci.python` (and no reproducibility.python).
+DEFAULT_PYTHON = "3.11"
+#: Where a CI run writes its JUnit results and score report (a constant, never a spec value).
+REPORTS = "reports"
+JUNIT = f"{REPORTS}/junit.xml"
+
+# The mlprod version lands on an install line; it is ours, but check its shape anyway.
+_VERSION_RE = re.compile(r"^[0-9A-Za-z.+!\-]+$")
+
+
+class Block(str):
+    """A constant multi-line shell script: emitted as a YAML literal block (`|`)."""
+
+    __slots__ = ()
+
+
+class _Dumper(yaml.SafeDumper):
+    """SafeDumper that writes `Block` strings as literal blocks and indents lists."""
+
+    def increase_indent(self, flow: bool = False, indentless: bool = False) -> None:
+        # Indent sequences under their key, as GitHub's and GitLab's documentation do.
+        super().increase_indent(flow, False)
+
+
+def _block(dumper: yaml.SafeDumper, data: Block) -> yaml.Node:
+    return dumper.represent_scalar("tag:yaml.org,2002:str", str(data), style="|")
+
+
+_Dumper.add_representer(Block, _block)
+
+
+def dump_yaml(data: Any) -> str:
+    """YAML text of plain data in insertion order; every spec value goes through the dumper."""
+    return yaml.dump(
+        data,
+        Dumper=_Dumper,
+        sort_keys=False,
+        default_flow_style=False,
+        allow_unicode=False,  # non-ASCII and control characters become escapes
+        width=1_000_000,  # never fold a line: a run line stays one line
+    )
+
+
+@dataclass(frozen=True)
+class CIPlan:
+    """The provider-independent content of a CI configuration."""
+
+    pythons: list[str]
+    automated: list[str]  # automated concerns, rubric order
+    scheduled: list[str]  # automated concerns the scheduled job runs
+    tests: str  # outputs.tests (a spec value: environment only)
+    schedule: str  # cron (validated pattern)
+    install_env: dict[str, str] = field(default_factory=dict)  # spec values
+    install_lines: list[str] = field(default_factory=list)  # constants only
+    pins: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def env(self) -> dict[str, str]:
+        """Environment of every job: the spec values steps need, by constant names."""
+        return {"MLPROD_TESTS": self.tests, **self.install_env}
+
+    @property
+    def test_files(self) -> list[str]:
+        """Shell words naming the scheduled concerns' test files (constants + "$MLPROD_TESTS")."""
+        return [f'"$MLPROD_TESTS/test_{c}.py"' for c in self.scheduled]
+
+
+def automated_concerns(spec: Spec) -> list[str]:
+    """Concerns with generated tests, in rubric order."""
+    return [c for c in CONCERNS if spec.concern_mode(c) == Mode.AUTOMATED]
+
+
+def providers(spec: Spec) -> list[str]:
+    """CI providers to generate for.
+
+    With a `release` section, `release.ci.providers` decides (default github). Without it,
+    a GitHub workflow is still generated when any concern is automated, because generated
+    tests only count for the rubric when CI runs them.
+    """
+    if spec.release is not None:
+        return [str(p) for p in spec.release.ci.providers]
+    return ["github"] if automated_concerns(spec) else []
+
+
+def ci_plan(spec: Spec, version: str) -> CIPlan:
+    """The plan both CI units render."""
+    ci = spec.release.ci if spec.release is not None else None
+    if ci is not None:
+        pythons = list(dict.fromkeys(ci.python))
+    else:
+        repro = spec.reproducibility
+        pythons = [repro.python if repro is not None and repro.python else DEFAULT_PYTHON]
+    automated = automated_concerns(spec)
+    env, lines = _install(spec, version)
+    return CIPlan(
+        pythons=pythons,
+        automated=automated,
+        scheduled=[c for c in automated if c in SCHEDULED_CONCERNS],
+        tests=spec.outputs.tests,
+        schedule=ci.schedule if ci is not None else "0 6 * * *",
+        install_env=env,
+        install_lines=lines,
+        pins=dict(ci.pins) if ci is not None else {},
+    )
+
+
+def _install(spec: Spec, version: str) -> tuple[dict[str, str], list[str]]:
+    """Install step: environment (spec values) and shell lines (constants).
+
+    `release.ci.install` replaces the default install entirely (so it must install mlprod
+    itself, e.g. from a private index). Each command is stored in MLPROD_INSTALL_<n> and
+    run with `bash -c "$MLPROD_INSTALL_<n>"`: the command is executed, as its author asked,
+    but never spliced into the CI file's own script, so it cannot add steps or keys or
+    reach `${{ }}` evaluation on the script line.
+    """
+    ci = spec.release.ci if spec.release is not None else None
+    if ci is not None and ci.install:
+        given = {f"MLPROD_INSTALL_{i}": cmd for i, cmd in enumerate(ci.install, start=1)}
+        return given, [f'bash -c "$MLPROD_INSTALL_{i}"' for i in range(1, len(ci.install) + 1)]
+    if not _VERSION_RE.match(version):
+        raise ValueError(f"unexpected mlprod version {version!r}")
+    env: dict[str, str] = {}
+    lines = ["python -m pip install --upgrade pip"]
+    repro = spec.reproducibility
+    if repro is not None and repro.lockfile:
+        env["MLPROD_LOCKFILE"] = repro.lockfile
+        lines.append('pip install -r "$MLPROD_LOCKFILE"')
+    lines.append(f'pip install "mlprod[checks]=={version}"')
+    return env, lines

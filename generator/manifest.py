@@ -1,0 +1,113 @@
+"""`.mlprod/manifest.json`: every generated file (or managed block) with its content hash.
+
+Format (sorted by path, deterministic, trailing newline):
+{"mlprod_version": str, "spec": "mlprod.yaml", "spec_sha256": str,
+ "files": [{"path", "sha256", "kind", "concern", "managed"}]}
+The hash is of the exact bytes written; for a managed block, of the block text including
+its marker lines.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from mlprod.errors import RefusedError
+
+MANIFEST_PATH = ".mlprod/manifest.json"
+
+
+def sha256_text(text: str) -> str:
+    """Hash of text as written (UTF-8)."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class Entry:
+    path: str
+    sha256: str
+    kind: str
+    concern: str | None
+    managed: bool
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "path": self.path,
+            "sha256": self.sha256,
+            "kind": self.kind,
+            "concern": self.concern,
+            "managed": self.managed,
+        }
+
+
+@dataclass
+class Manifest:
+    mlprod_version: str = ""
+    spec: str = "mlprod.yaml"
+    spec_sha256: str = ""
+    files: dict[str, Entry] = field(default_factory=dict)
+
+    def to_text(self) -> str:
+        """The manifest as written: sorted keys and paths, indent 2, trailing newline."""
+        data = {
+            "mlprod_version": self.mlprod_version,
+            "spec": self.spec,
+            "spec_sha256": self.spec_sha256,
+            "files": [self.files[p].as_dict() for p in sorted(self.files)],
+        }
+        return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def parse_manifest(text: str) -> Manifest:
+    """Parse manifest text; raise ValueError when it is not a manifest."""
+    data = json.loads(text)
+    if not isinstance(data, dict) or not isinstance(data.get("files"), list):
+        raise ValueError("not an mlprod manifest")
+    files: dict[str, Entry] = {}
+    for item in data["files"]:
+        if not isinstance(item, dict) or not isinstance(item.get("path"), str):
+            raise ValueError("a file entry has no path")
+        if not isinstance(item.get("sha256"), str):
+            raise ValueError(f"{item['path']}: no sha256")
+        concern = item.get("concern")
+        files[item["path"]] = Entry(
+            path=item["path"],
+            sha256=item["sha256"],
+            kind=str(item.get("kind", "")),
+            concern=concern if isinstance(concern, str) else None,
+            managed=bool(item.get("managed", False)),
+        )
+    return Manifest(
+        mlprod_version=str(data.get("mlprod_version", "")),
+        spec=str(data.get("spec", "mlprod.yaml")),
+        spec_sha256=str(data.get("spec_sha256", "")),
+        files=files,
+    )
+
+
+def read_manifest(root: Path, *, force: bool = False) -> tuple[Manifest, str | None]:
+    """The manifest under `root` and its text (None when absent).
+
+    A damaged manifest is refused (without it mlprod cannot tell its files from yours),
+    unless `force`, which treats it as empty.
+    """
+    path = root / MANIFEST_PATH
+    if path.is_symlink():
+        raise RefusedError(f"{MANIFEST_PATH} is a symlink; refusing to follow it")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return Manifest(), None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise RefusedError(f"cannot read {MANIFEST_PATH}: {exc}") from None
+    try:
+        return parse_manifest(text), text
+    except ValueError as exc:
+        if force:
+            return Manifest(), text
+        raise RefusedError(
+            f"{MANIFEST_PATH} is damaged ({exc})",
+            hint="restore it from git, or run `mlprod generate --force` to rebuild it",
+        ) from None

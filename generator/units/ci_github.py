@@ -1,0 +1,140 @@
+"""`.github/workflows/mlprod.yml`: the generated checks on every change and on a schedule.
+
+Jobs:
+- `test` (push, pull request): one job per Python in `release.ci.python`; checks out,
+  installs, validates the spec, checks the generated files are current, runs the generated
+  tests with JUnit output, appends the score to the step summary and uploads the reports.
+- `monitor` (cron `release.ci.schedule`, or started by hand): runs the determinism,
+  infrastructure and bias tests against the current data, so monitoring is continuous.
+
+Spec values reach steps only through `env:` (see generator/ci_common.py). GitHub evaluates
+`${{ }}` in every string of a workflow, env values included, so a spec value containing
+`${{` is refused rather than written.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mlprod.generator.actions import uses
+from mlprod.generator.base import Artifact, Context, Kind, unit
+from mlprod.generator.ci_common import JUNIT, REPORTS, Block, CIPlan, ci_plan, dump_yaml, providers
+
+from mlprod.errors import RefusedError
+
+PATH = ".github/workflows/mlprod.yml"
+#: Job names and step names, in order: the tests assert exactly these.
+TEST_JOB = "test"
+MONITOR_JOB = "monitor"
+
+_SETUP = "Set up Python ${{ matrix.python-version }}"
+
+
+def _refuse_expressions(env: dict[str, str]) -> None:
+    for name, value in env.items():
+        if "${{" in value:
+            raise RefusedError(
+                f"a spec value for {name} contains '${{{{', which GitHub Actions would evaluate "
+                "as an expression",
+                hint="remove it from mlprod.yaml; give secrets to CI through the repository's "
+                "settings and refer to them by environment variable in your own scripts",
+            )
+
+
+def _common_steps(plan: CIPlan) -> list[dict[str, Any]]:
+    return [
+        {"name": "Check out", "uses": uses("actions/checkout", plan.pins)},
+        {
+            "name": _SETUP,
+            "uses": uses("actions/setup-python", plan.pins),
+            "with": {"python-version": "${{ matrix.python-version }}"},
+        },
+        {"name": "Install", "run": Block("\n".join(plan.install_lines) + "\n")},
+    ]
+
+
+def _upload(plan: CIPlan, name: str) -> dict[str, Any]:
+    return {
+        "name": "Upload reports",
+        "if": "${{ !cancelled() }}",
+        "uses": uses("actions/upload-artifact", plan.pins),
+        "with": {
+            "name": f"{name}-py${{{{ matrix.python-version }}}}",
+            "path": f"{REPORTS}/",
+            "if-no-files-found": "ignore",
+        },
+    }
+
+
+def _test_job(plan: CIPlan) -> dict[str, Any]:
+    steps = _common_steps(plan)
+    steps.append({"name": "Validate the spec", "run": "mlprod validate"})
+    steps.append({"name": "Check generated files are current", "run": "mlprod generate --check"})
+    score = "mlprod score --format markdown"
+    if plan.automated:
+        steps.append(
+            {"name": "Run mlprod tests", "run": f'pytest "$MLPROD_TESTS" --junitxml={JUNIT}'},
+        )
+        score = f"mlprod score --results {JUNIT} --format markdown"
+    steps.append(
+        {"name": "Score", "if": "${{ !cancelled() }}", "run": f'{score} >> "$GITHUB_STEP_SUMMARY"'},
+    )
+    steps.append(_upload(plan, "mlprod-reports"))
+    return {
+        "name": "mlprod checks (Python ${{ matrix.python-version }})",
+        "if": "github.event_name == 'push' || github.event_name == 'pull_request'",
+        "runs-on": "ubuntu-latest",
+        "strategy": {"fail-fast": False, "matrix": {"python-version": list(plan.pythons)}},
+        "env": plan.env,
+        "steps": steps,
+    }
+
+
+def _monitor_job(plan: CIPlan) -> dict[str, Any]:
+    steps = _common_steps(plan)
+    files = " ".join(plan.test_files)
+    steps.append({"name": "Run monitoring tests", "run": f"pytest {files} --junitxml={JUNIT}"})
+    steps.append(_upload(plan, "mlprod-monitoring"))
+    return {
+        "name": "mlprod monitoring",
+        "if": "github.event_name == 'schedule' || github.event_name == 'workflow_dispatch'",
+        "runs-on": "ubuntu-latest",
+        # One Python is enough to watch the data; the first listed is the primary one.
+        "strategy": {"matrix": {"python-version": [plan.pythons[0]]}},
+        "env": plan.env,
+        "steps": steps,
+    }
+
+
+def render_workflow(plan: CIPlan) -> str:
+    """The workflow text (without the generated-file header)."""
+    _refuse_expressions(plan.env)
+    on: dict[str, Any] = {"push": None, "pull_request": None}
+    jobs: dict[str, Any] = {TEST_JOB: _test_job(plan)}
+    if plan.scheduled:
+        on["schedule"] = [{"cron": plan.schedule}]
+        on["workflow_dispatch"] = None
+        jobs[MONITOR_JOB] = _monitor_job(plan)
+    workflow = {
+        "name": "mlprod",
+        "on": on,
+        "permissions": {"contents": "read"},
+        # One run per branch and trigger; a newer push cancels the older run.
+        "concurrency": {
+            "group": "mlprod-${{ github.ref }}-${{ github.event_name }}",
+            "cancel-in-progress": True,
+        },
+        # Fits and predictions single-threaded: CI runners are small and shared.
+        "env": {"OMP_NUM_THREADS": "1"},
+        "jobs": jobs,
+    }
+    return dump_yaml(workflow)
+
+
+@unit("ci_github")
+def ci_github(ctx: Context) -> list[Artifact]:
+    """The GitHub Actions workflow, when GitHub is one of the CI providers."""
+    if "github" not in providers(ctx.spec):
+        return []
+    content = render_workflow(ci_plan(ctx.spec, ctx.version))
+    return [Artifact(PATH, content, Kind.YAML, concern="release")]

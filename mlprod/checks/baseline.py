@@ -1,0 +1,142 @@
+"""Baseline: the model beats scikit-learn's dummy strategies, and does not drop against the previous version.
+
+`min_lift` and `max_drop` are absolute differences of the metric (DESIGN.md). For error
+metrics (rmse, mae, log_loss, brier, false positive/negative rate) lower is better, so the
+lift is `dummy - model` and the drop is `model - previous`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .metrics import HIGHER_IS_BETTER, compute_metric
+from .results import CheckResult, at_most, is_missing
+
+CONCERN = "baseline"
+CLASSIFIER_STRATEGIES = ("prior", "stratified", "most_frequent", "uniform")
+REGRESSOR_STRATEGIES = ("mean", "median")
+
+
+def higher_is_better(metric: str) -> bool:
+    """False for error metrics (lower is better)."""
+    return HIGHER_IS_BETTER.get(metric, True)
+
+
+def dummy_scores(strategy: str, X_train: Any, y_train: Any, X_eval: Any, seed: int | None = None) -> Any:
+    """Scores of a scikit-learn dummy model fitted on the train set and applied to X_eval.
+
+    Classifier strategies (prior, stratified, most_frequent, uniform) give the probability of
+    class 1 (y_train should be 0/1, see metrics.to_binary); mean/median give regressor predictions.
+    """
+    import numpy as np
+    from sklearn.dummy import DummyClassifier, DummyRegressor
+
+    from mlprod.errors import UsageError
+
+    n_eval = len(X_eval)
+    # Dummies ignore X; a column of zeros avoids sklearn validating wide or text features.
+    Xt, Xe = np.zeros((len(y_train), 1)), np.zeros((n_eval, 1))
+    if strategy in CLASSIFIER_STRATEGIES:
+        model = DummyClassifier(strategy=strategy, random_state=seed).fit(Xt, np.asarray(y_train))
+        proba = model.predict_proba(Xe)
+        classes = list(model.classes_)
+        col = classes.index(1) if 1 in classes else min(1, proba.shape[1] - 1)
+        if len(classes) == 1:  # a single-class train set: probability 1 for that class
+            return np.full(n_eval, 1.0 if classes[0] == 1 else 0.0)
+        return proba[:, col].astype(float)
+    if strategy in REGRESSOR_STRATEGIES:
+        return (
+            DummyRegressor(strategy=strategy)
+            .fit(Xt, np.asarray(y_train, dtype=float))
+            .predict(Xe)
+            .astype(float)
+        )
+    raise UsageError(
+        f"unknown dummy strategy {strategy!r} "
+        f"(known: {', '.join(CLASSIFIER_STRATEGIES + REGRESSOR_STRATEGIES)})"
+    )
+
+
+def lift(model_value: float, dummy_value: float, metric: str) -> float:
+    """How much better the model is than the dummy, positive when better (direction-aware)."""
+    return model_value - dummy_value if higher_is_better(metric) else dummy_value - model_value
+
+
+def check_beats_dummies(
+    model_scores: Any,
+    y_eval: Any,
+    dummy_scores_by_strategy: dict[str, Any],
+    metric: str,
+    min_lift: float,
+    *,
+    threshold: float = 0.5,
+) -> list[CheckResult]:
+    """One result per strategy: the model's metric beats the dummy's by at least `min_lift`."""
+    model_value = compute_metric(metric, y_eval, model_scores, threshold=threshold)
+    out = []
+    for strategy in sorted(dummy_scores_by_strategy):
+        dummy_value = compute_metric(metric, y_eval, dummy_scores_by_strategy[strategy], threshold=threshold)
+        details = {"metric": metric, "model": model_value, "dummy": dummy_value, "strategy": strategy}
+        if is_missing(model_value) or is_missing(dummy_value):
+            which = "the model's" if is_missing(model_value) else f"the {strategy} dummy's"
+            out.append(
+                CheckResult(
+                    CONCERN,
+                    "beats_dummy",
+                    False,
+                    f"{metric} lift over {strategy} could not be measured ({which} {metric} is NaN)",
+                    None,
+                    float(min_lift),
+                    strategy,
+                    details,
+                )
+            )
+            continue
+        gain = lift(model_value, dummy_value, metric)
+        ok = gain >= min_lift
+        rel = ">=" if ok else "<"
+        verb = "beats" if ok else "does not beat"
+        msg = f"{metric} {model_value:.3g} {verb} {strategy} {dummy_value:.3g} by {gain:.3g} "
+        msg += f"{rel} {min_lift:.3g}"
+        if not higher_is_better(metric):
+            msg += " (lower is better)"
+        out.append(
+            CheckResult(CONCERN, "beats_dummy", ok, msg, float(gain), float(min_lift), strategy, details)
+        )
+    return out
+
+
+def check_previous(
+    model_metric: float,
+    previous_metric: float,
+    max_drop: float,
+    metric: str,
+    *,
+    previous: str = "previous version",
+) -> CheckResult:
+    """The model's metric drops at most `max_drop` against the previous version's."""
+    details = {"metric": metric, "model": model_metric, "previous": previous_metric}
+    if is_missing(model_metric) or is_missing(previous_metric):
+        return at_most(
+            CONCERN,
+            "previous_drop",
+            None,
+            float(max_drop),
+            f"{metric} drop against {previous}",
+            subject=previous,
+            details=details,
+        )
+    drop = -lift(float(model_metric), float(previous_metric), metric)
+    res = at_most(
+        CONCERN,
+        "previous_drop",
+        drop,
+        float(max_drop),
+        f"{metric} drop against {previous} ({previous_metric:.3g} -> {model_metric:.3g})",
+        subject=previous,
+        details=details,
+    )
+    return res
+
+
+__all__ = ["check_beats_dummies", "check_previous", "dummy_scores", "higher_is_better", "lift"]

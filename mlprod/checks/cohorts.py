@@ -1,0 +1,158 @@
+"""Cohorts: spec cohort dicts turned into integer group codes with vectorised masks.
+
+A cohort is `{name, by, bins, where}` (DESIGN.md, Semantics/Cohorts):
+- `by`: one group per value of the column (labels are `str(value)`, sorted by value);
+- `by` + `bins`: left-closed intervals `[a, b)`; values outside the edges (and missing
+  values) belong to no group and are counted in `unbinned`;
+- `where`: structured filters, ANDed, giving two groups: the cohort (label = its name) and
+  its complement (label "rest").
+Filters are evaluated with vectorised comparisons; nothing reaches `eval` or
+`DataFrame.query`. A missing value never matches a filter (so it lands in "rest").
+"""
+
+from __future__ import annotations
+
+import difflib
+import itertools
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from mlprod.errors import UsageError
+
+OPS = ("==", "!=", "<", "<=", ">", ">=", "in", "not_in")
+
+
+class UnknownColumnError(UsageError, ValueError):
+    """A cohort names a column the data does not have."""
+
+
+class CohortError(UsageError, ValueError):
+    """A cohort that cannot be applied to the data (bad op, bins on text, type mismatch)."""
+
+
+@dataclass(frozen=True)
+class Groups:
+    """The groups of one cohort over one DataFrame."""
+
+    name: str
+    labels: list[str]
+    codes: np.ndarray  # int64 per row: index into `labels`, -1 = in no group
+    unbinned: int = 0  # rows outside the bins (or missing) of a binned `by` cohort
+    kind: str = "by"  # "by", "bins" or "where"
+    column: str | None = None  # the `by` column
+    sizes: dict[str, int] = field(init=False)
+
+    def __post_init__(self) -> None:
+        counts = np.bincount(self.codes[self.codes >= 0], minlength=len(self.labels))
+        object.__setattr__(self, "sizes", {lab: int(c) for lab, c in zip(self.labels, counts, strict=True)})
+
+    @property
+    def n_groups(self) -> int:
+        return len(self.labels)
+
+    def mask(self, label: str) -> np.ndarray:
+        """Boolean row mask of one group."""
+        try:
+            i = self.labels.index(label)
+        except ValueError:
+            raise KeyError(
+                f"cohort {self.name} has no group {label!r} (groups: {', '.join(self.labels)})"
+            ) from None
+        return self.codes == i
+
+    def describe(self, label: str) -> str:
+        """Human name of a group: `sex=female`, `young_renters`, `not young_renters`."""
+        if self.kind == "where":
+            return self.name if label == self.name else f"not {self.name}"
+        return f"{self.name}={label}"
+
+
+def _require_column(df: pd.DataFrame, column: str, cohort: str) -> pd.Series:
+    if column in df.columns:
+        return df[column]
+    available = [str(c) for c in df.columns]
+    close = difflib.get_close_matches(column, available, n=1)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    shown = ", ".join(available[:30]) + (" ..." if len(available) > 30 else "")
+    raise UnknownColumnError(f"cohort {cohort}: unknown column {column!r}{hint} Available columns: {shown}")
+
+
+def format_edge(x: float) -> str:
+    """An interval edge as written in a label: 18 rather than 18.0."""
+    return str(int(x)) if float(x).is_integer() else f"{x:g}"
+
+
+def _by_groups(df: pd.DataFrame, name: str, column: str, bins: Sequence[float] | None) -> Groups:
+    s = _require_column(df, column, name)
+    if bins is None:
+        codes, uniques = pd.factorize(s, sort=True)  # missing values get -1
+        labels = [str(u) for u in uniques]
+        return Groups(name, labels, codes.astype(np.int64), 0, "by", column)
+    edges = np.asarray(sorted(float(b) for b in bins))
+    if len(edges) < 2 or np.unique(edges).size != edges.size:
+        raise CohortError(
+            f"cohort {name}: bins need at least two distinct increasing edges, got {list(bins)}"
+        )
+    if not pd.api.types.is_numeric_dtype(s) or pd.api.types.is_bool_dtype(s):
+        raise CohortError(f"cohort {name}: bins need a numeric column, but {column} has dtype {s.dtype}")
+    x = s.to_numpy(dtype=float, na_value=np.nan)
+    # side="right" - 1 puts a value equal to an edge into the bin starting there: [a, b)
+    codes = np.searchsorted(edges, x, side="right") - 1
+    outside = (codes < 0) | (codes >= len(edges) - 1) | np.isnan(x)
+    codes[outside] = -1
+    labels = [f"[{format_edge(a)}, {format_edge(b)})" for a, b in itertools.pairwise(edges)]
+    return Groups(name, labels, codes.astype(np.int64), int(outside.sum()), "bins", column)
+
+
+def _filter_mask(s: pd.Series, op: str, value: Any, cohort: str) -> np.ndarray:
+    column = s.name
+    notna = s.notna().to_numpy()
+    try:
+        if op in ("in", "not_in"):
+            values = list(value) if isinstance(value, list | tuple) else [value]
+            hit = s.isin(values).to_numpy()
+            return (hit if op == "in" else ~hit) & notna
+        if isinstance(value, list | tuple):
+            raise CohortError(f"cohort {cohort}: op {op!r} on {column} needs a single value, got a list")
+        if op == "==":
+            m = s == value
+        elif op == "!=":
+            m = s != value
+        elif op == "<":
+            m = s < value
+        elif op == "<=":
+            m = s <= value
+        elif op == ">":
+            m = s > value
+        elif op == ">=":
+            m = s >= value
+        else:
+            raise CohortError(f"cohort {cohort}: unknown op {op!r} (use one of {', '.join(OPS)})")
+    except TypeError as exc:
+        raise CohortError(
+            f"cohort {cohort}: cannot compare column {column} ({s.dtype}) {op} {value!r}: {exc}"
+        ) from None
+    return m.fillna(False).to_numpy(dtype=bool) & notna
+
+
+def _where_groups(df: pd.DataFrame, name: str, where: Sequence[Mapping[str, Any]]) -> Groups:
+    mask = np.ones(len(df), dtype=bool)
+    for f in where:
+        s = _require_column(df, f["column"], name)
+        mask &= _filter_mask(s, f["op"], f.get("value"), name)
+    codes = np.where(mask, 0, 1).astype(np.int64)
+    return Groups(name, [name, "rest"], codes, 0, "where", None)
+
+
+def cohort_groups(df: pd.DataFrame, cohort: Mapping[str, Any]) -> Groups:
+    """Groups of `df` for one cohort spec dict `{name, by, bins, where}`."""
+    name = str(cohort.get("name", "cohort"))
+    if cohort.get("by"):
+        return _by_groups(df, name, cohort["by"], cohort.get("bins"))
+    if cohort.get("where"):
+        return _where_groups(df, name, cohort["where"])
+    raise CohortError(f"cohort {name}: needs `by` or `where`")

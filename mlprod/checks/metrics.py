@@ -1,0 +1,204 @@
+"""Classification and regression metrics, overall and per group, with scikit-learn's definitions.
+
+Every metric is computed by one vectorised pass over all groups at once (`group_metrics`);
+`compute_metric` is the one-group case, so the overall and per-group numbers can never
+disagree. Why not fairlearn's `MetricFrame`: it calls the scikit-learn metric once per
+group through pandas groupby, each call re-validating inputs and rebuilding a confusion
+matrix; at 1M rows and three cohorts that is ~21 s, while one `np.bincount` of
+(group, truth, prediction) codes plus one sort for the rank-based ROC AUC takes ~0.06 s.
+The numbers are tested equal to scikit-learn and fairlearn on small data.
+
+Undefined values are NaN, never a made-up number (scikit-learn with `zero_division=np.nan`):
+ROC AUC with one class, precision with no predicted positive, recall / FNR with no
+positive, FPR with no negative, R² with a constant truth, anything on an empty group.
+A NaN metric fails its check.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from mlprod.errors import UsageError
+
+CLASSIFICATION = (
+    "roc_auc",
+    "accuracy",
+    "balanced_accuracy",
+    "precision",
+    "recall",
+    "f1",
+    "log_loss",
+    "brier",
+    "selection_rate",
+    "false_positive_rate",
+    "false_negative_rate",
+)
+REGRESSION = ("rmse", "mae", "r2")
+METRICS = CLASSIFICATION + REGRESSION
+HIGHER_IS_BETTER = {
+    m: m not in {"log_loss", "brier", "false_positive_rate", "false_negative_rate", "rmse", "mae"}
+    for m in METRICS
+}
+
+
+class UnknownMetricError(UsageError, ValueError):
+    """A metric name that is not one of METRICS."""
+
+
+def _check_names(metrics: Iterable[str]) -> list[str]:
+    names = list(metrics)
+    bad = [m for m in names if m not in METRICS]
+    if bad:
+        raise UnknownMetricError(
+            f"unknown metric(s) {', '.join(map(str, bad))} (known: {', '.join(METRICS)})"
+        )
+    return names
+
+
+def to_binary(y: Any, positive_label: Any = None) -> np.ndarray:
+    """Labels as an int8 array of 0/1: 1 where `y == positive_label`.
+
+    Without `positive_label`, `y` must already be boolean or 0/1. Missing labels raise:
+    rows without an outcome must be dropped before scoring.
+    """
+    arr = np.asarray(y)
+    if arr.dtype.kind in "fO" and pd.isna(arr).any():
+        raise UsageError("the target has missing values; drop rows without an outcome before scoring")
+    if positive_label is None:
+        if arr.dtype == bool:
+            return arr.astype(np.int8)
+        values = set(np.unique(arr).tolist())
+        if not values <= {0, 1}:
+            shown = sorted(map(str, values))[:5]
+            raise UsageError(f"target values {shown} are not 0/1; set data.positive_label")
+        return arr.astype(np.int8)
+    hit = arr == positive_label
+    if not np.any(hit) and arr.dtype.kind in "OUT":  # label 1 against a text column "1"
+        hit = arr.astype(str) == str(positive_label)
+    return np.asarray(hit, dtype=np.int8)
+
+
+def _avg_ranks_within(codes: np.ndarray, score: np.ndarray) -> np.ndarray:
+    """1-based average ranks of `score` within each group (ties share their mean rank)."""
+    order = np.lexsort((score, codes))
+    c, s = codes[order], score[order]
+    n = len(c)
+    new_group = np.r_[True, c[1:] != c[:-1]]
+    new_run = new_group | np.r_[True, s[1:] != s[:-1]]
+    pos = np.arange(n)
+    group_start = np.maximum.accumulate(np.where(new_group, pos, 0))
+    run_id = np.cumsum(new_run) - 1
+    run_start = pos[new_run]
+    run_end = np.r_[run_start[1:], n]  # exclusive
+    avg_pos = (run_start + run_end - 1) / 2.0  # mean 0-based position of each tie run
+    ranks = np.empty(n)
+    ranks[order] = avg_pos[run_id] - group_start + 1.0
+    return ranks
+
+
+def _div(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(den > 0, num / np.where(den > 0, den, 1), np.nan)
+
+
+def group_metrics(
+    y_true: Any,
+    y_score: Any,
+    codes: Any,
+    n_groups: int,
+    metrics: Sequence[str],
+    *,
+    threshold: float = 0.5,
+) -> dict[int, dict[str, float]]:
+    """Metrics per group code in `range(n_groups)`; rows with code -1 are ignored.
+
+    Classification: `y_true` is 0/1 and `y_score` the probability of the positive class;
+    a row is predicted positive when `y_score >= threshold`. Regression: `y_score` is the
+    prediction. Scores that are NaN make the metrics of their group NaN.
+    """
+    names = _check_names(metrics)
+    y = np.asarray(y_true, dtype=float).ravel()
+    s = np.asarray(y_score, dtype=float).ravel()
+    g = np.asarray(codes, dtype=np.int64).ravel()
+    if not len(y) == len(s) == len(g):
+        raise UsageError(f"y_true, y_score and codes differ in length ({len(y)}, {len(s)}, {len(g)})")
+    keep = g >= 0
+    if not keep.all():
+        y, s, g = y[keep], s[keep], g[keep]
+    k = int(n_groups)
+
+    def count(weights: np.ndarray | None = None) -> np.ndarray:
+        return np.bincount(g, weights=weights, minlength=k)[:k].astype(float)
+
+    n = count()
+    bad = count(~np.isfinite(s)) > 0  # a group with a NaN score has undefined metrics
+    out: dict[str, np.ndarray] = {}
+    if any(m in CLASSIFICATION for m in names):
+        pos = y == 1
+        pred = s >= threshold
+        # one bincount over (group, truth, prediction) gives every group's confusion matrix
+        cm = np.bincount(g * 4 + pos * 2 + pred, minlength=4 * k)[: 4 * k].reshape(k, 4).astype(float)
+        tn, fp, fn, tp = cm[:, 0], cm[:, 1], cm[:, 2], cm[:, 3]
+        p, neg = tp + fn, tn + fp
+        tpr, tnr = _div(tp, p), _div(tn, neg)
+        derived = {
+            "accuracy": lambda: _div(tp + tn, n),
+            # mean recall over the classes present in y_true, as scikit-learn
+            "balanced_accuracy": lambda: _div(
+                np.nan_to_num(tpr) + np.nan_to_num(tnr), np.isfinite(tpr) * 1.0 + np.isfinite(tnr)
+            ),
+            "precision": lambda: _div(tp, tp + fp),
+            "recall": lambda: tpr,
+            "f1": lambda: _div(2 * tp, 2 * tp + fp + fn),
+            "selection_rate": lambda: _div(tp + fp, n),
+            "false_positive_rate": lambda: _div(fp, neg),
+            "false_negative_rate": lambda: _div(fn, p),
+        }
+        with np.errstate(all="ignore"):
+            for m in names:
+                if m in derived:
+                    out[m] = derived[m]()
+            if "brier" in names:
+                out["brier"] = _div(count((s - y) ** 2), n)
+            if "log_loss" in names:
+                eps = np.finfo(float).eps  # scikit-learn clips probabilities the same way
+                pc = np.clip(s, eps, 1 - eps)
+                out["log_loss"] = _div(count(-(y * np.log(pc) + (1 - y) * np.log1p(-pc))), n)
+        if "roc_auc" in names:
+            # Mann-Whitney: AUC = (sum of positive ranks - n1 (n1 + 1) / 2) / (n1 n0), ranks within group
+            finite_s = np.where(np.isfinite(s), s, 0.0)
+            ranks = _avg_ranks_within(g, finite_s)
+            r1 = count(np.where(pos, ranks, 0.0))
+            out["roc_auc"] = _div(r1 - p * (p + 1) / 2, p * neg)
+    if any(m in REGRESSION for m in names):
+        with np.errstate(all="ignore"):
+            err = s - y
+            if "rmse" in names:
+                out["rmse"] = np.sqrt(_div(count(err**2), n))
+            if "mae" in names:
+                out["mae"] = _div(count(np.abs(err)), n)
+            if "r2" in names:
+                mean = _div(count(y), n)
+                ss_tot = count((y - np.nan_to_num(mean)[g]) ** 2)
+                out["r2"] = np.where(ss_tot > 0, 1 - count(err**2) / np.where(ss_tot > 0, ss_tot, 1), np.nan)
+    return {i: {m: (float("nan") if bad[i] else float(out[m][i])) for m in names} for i in range(k)}
+
+
+def compute_metric(name: str, y_true: Any, y_score: Any, *, threshold: float = 0.5) -> float:
+    """One metric over all rows (see `group_metrics` for the conventions); NaN when undefined."""
+    y = np.asarray(y_true).ravel()
+    return group_metrics(y, y_score, np.zeros(len(y), dtype=np.int64), 1, [name], threshold=threshold)[0][
+        name
+    ]
+
+
+def compute_metrics(
+    names: Sequence[str], y_true: Any, y_score: Any, *, threshold: float = 0.5
+) -> dict[str, float]:
+    """Several metrics over all rows in one pass."""
+    y = np.asarray(y_true).ravel()
+    return group_metrics(y, y_score, np.zeros(len(y), dtype=np.int64), 1, names, threshold=threshold)[0]

@@ -1,0 +1,61 @@
+"""`mlprod generate`: render every artifact of the spec; `--check`, `--diff`, `--dry-run`, `--force`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from mlprod.errors import ExitCode, UsageError
+
+_CHECK_WORDS = {"create": "missing", "refuse": "hand-edited/foreign", "leave": "left (edited)"}
+
+
+def generate(
+    spec: Annotated[Path, typer.Option("--spec", help="The spec file.")] = Path("mlprod.yaml"),
+    check: Annotated[
+        bool, typer.Option("--check", help="Write nothing; exit 1 with a diff when files are stale.")
+    ] = False,
+    diff: Annotated[bool, typer.Option("--diff", help="Print a unified diff of the changes, then write.")] = (
+        False
+    ),
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Write nothing; list what would change.")] = (
+        False
+    ),
+    force: Annotated[
+        bool, typer.Option("--force", help="Overwrite hand-edited or foreign files at generated paths.")
+    ] = False,
+) -> int:
+    """Generate tests, CI configs, notebooks and the model card from mlprod.yaml."""
+    from mlprod.generator.engine import Action, Mode, generate_project
+
+    if check and dry_run:
+        raise UsageError("--check and --dry-run cannot be combined")
+    mode = Mode.CHECK if check else Mode.DRY_RUN if dry_run else Mode.WRITE
+    report = generate_project(spec, mode=mode, force=force)
+    if mode == Mode.CHECK:
+        if not report.changed:
+            typer.echo(f"mlprod generate --check: {len(report.actions)} generated files are current.")
+            return ExitCode.OK
+        text = report.diff()
+        if text:
+            typer.echo(text, nl=False)
+        stale = [a for a in report.actions if a.action != Action.UNCHANGED]
+        typer.echo(f"mlprod generate --check: {len(stale) or 'the manifest'} out of date:", err=True)
+        for a in stale:
+            what = _CHECK_WORDS.get(a.action, a.action.value)
+            typer.echo(f"  {what:<20} {a.path}" + (f" ({a.reason})" if a.reason else ""), err=True)
+        typer.echo("Run `mlprod generate` to update them.", err=True)
+        return ExitCode.CHECK_FAILED
+    if diff:
+        typer.echo(report.diff(), nl=False)
+    typer.echo(report.summary())
+    if mode == Mode.DRY_RUN and report.refused:
+        typer.echo("mlprod generate would refuse the files above (use --force to overwrite them).", err=True)
+        return ExitCode.REFUSED
+    return ExitCode.OK
+
+
+def register(app: typer.Typer) -> None:
+    app.command("generate")(generate)

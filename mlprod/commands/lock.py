@@ -1,0 +1,71 @@
+"""`mlprod lock`: record data set, artifact and lockfile hashes and the Python version in mlprod.lock."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from mlprod.errors import ExitCode, RefusedError
+
+LOCK_NAME = "mlprod.lock"
+
+
+def lock(
+    spec: Annotated[Path, typer.Option("--spec", help="The spec file.")] = Path("mlprod.yaml"),
+) -> int:
+    """Write mlprod.lock beside the spec; re-run it to see what changed since the last lock."""
+    from mlprod.checks.reproducibility import build_lock, write_lock
+    from mlprod.generator.units.suites import locked_files
+    from mlprod.schema import load_spec
+
+    loaded = load_spec(spec)
+    root = loaded.root
+    files = locked_files(loaded.spec)
+    registry = _registry_paths(loaded.spec)
+    artifacts, skipped = [], []
+    for path in files["artifacts"]:
+        if (root / path).is_file():
+            artifacts.append(path)
+        elif path in registry:  # a registry version may be absent; the release checks report it
+            skipped.append(path)
+        else:
+            artifacts.append(path)
+    required = [*files["datasets"].values(), *artifacts, *([files["lockfile"]] if files["lockfile"] else [])]
+    missing = sorted({p for p in required if not (root / p).is_file()})
+    if missing:
+        raise RefusedError(
+            f"cannot lock: {len(missing)} file(s) named by the spec do not exist: {', '.join(missing)}",
+            hint="create the data and train the model first (in the mlprod examples: python prepare.py)",
+        )
+    try:
+        data = build_lock(root, files["datasets"], artifacts, files["lockfile"])
+        changes = write_lock(root / LOCK_NAME, data)
+    except OSError as exc:
+        raise RefusedError(f"cannot write {LOCK_NAME}: {exc}") from exc
+    n = len(data["datasets"]) + len(data["artifacts"]) + (1 if data.get("lockfile") else 0)
+    for path in skipped:
+        typer.echo(f"note: {path} does not exist and is not locked", err=True)
+    if not changes:
+        typer.echo(f"{LOCK_NAME}: unchanged ({n} files, Python {data['python']}).")
+    else:
+        typer.echo(f"{LOCK_NAME}: {n} files, Python {data['python']}:")
+        for line in changes:
+            typer.echo(f"  {line}")
+    return ExitCode.OK
+
+
+def _registry_paths(spec: object) -> set[str]:
+    """Artifacts that live in the release registry (the rest of the lock is required)."""
+    from pathlib import PurePosixPath
+
+    release = getattr(spec, "release", None)
+    if release is None or release.registry is None or not release.registry.path:
+        return set()
+    base = PurePosixPath(release.registry.path)
+    return {str(base / v / "model.joblib") for v in (release.version, release.rollback_to) if v}
+
+
+def register(app: typer.Typer) -> None:
+    app.command("lock")(lock)

@@ -1,0 +1,80 @@
+"""`mlprod record`: write the golden predictions that the determinism checks compare with."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from mlprod.errors import ExitCode, RefusedError, UsageError
+
+
+def record(
+    spec: Annotated[Path, typer.Option("--spec", help="The spec file.")] = Path("mlprod.yaml"),
+) -> int:
+    """Score the first `determinism.golden.rows` rows of the evaluation data set and write them.
+
+    The file records the model artifact's hash, so a later check can tell a changed model
+    from a non-deterministic one. Re-run it to see whether the predictions changed.
+    """
+    import numpy as np
+
+    from mlprod.checks.determinism import read_golden, write_golden
+    from mlprod.checks.project import Project
+    from mlprod.generator.units.suites import eval_dataset, project_config
+    from mlprod.schema import load_spec
+
+    loaded = load_spec(spec)
+    s = loaded.spec
+    if s.determinism is None or s.determinism.golden is None:
+        raise UsageError(
+            "the spec declares no golden predictions: nothing to record",
+            hint="add determinism.golden: {path: tests/golden/predictions.csv, rows: 100} to mlprod.yaml",
+        )
+    golden = s.determinism.golden
+    dataset = eval_dataset(s)
+    project = Project(loaded.root, project_config(s))
+    rows = project.dataset(dataset).iloc[: golden.rows]
+    id_column = s.data.id_column
+    if id_column is not None and id_column not in rows.columns:
+        raise UsageError(f"data set {dataset} has no id column {id_column!r} (data.id_column)")
+    ids = rows[id_column].astype(str).tolist() if id_column else [str(i) for i in range(len(rows))]
+    try:
+        model = project.model()
+    except (UsageError, RefusedError):
+        raise
+    except Exception as exc:  # the user's load() failed: say so without a traceback
+        raise RefusedError(
+            f"cannot load the model with {s.model.load}: {type(exc).__name__}: {exc}",
+            hint="train the model first (in the mlprod examples: python prepare.py)",
+        ) from exc
+    scores = project.predict_fn(model)(rows.loc[:, list(s.data.features)])
+    sha = project.model_sha256()
+    target = loaded.root / golden.path
+    before = read_golden(target) if target.is_file() else None
+    try:
+        write_golden(target, ids, scores, sha)
+    except OSError as exc:
+        raise RefusedError(f"cannot write {golden.path}: {exc}") from exc
+    short = sha[:12] if sha else "unknown"
+    head = f"{golden.path}: {len(ids)} predictions of data set {dataset}, model sha256 {short}"
+    if before is None:
+        typer.echo(f"{head} (new)")
+    elif before.ids == ids and before.scores.shape == np.shape(scores):
+        diff = np.abs(np.asarray(scores, dtype=float) - before.scores)
+        changed = int((diff > golden.tolerance).sum())
+        model_note = (
+            "" if before.model_sha256 == sha else f"; model changed from {str(before.model_sha256)[:12]}"
+        )
+        if changed or model_note:
+            typer.echo(f"{head}: {changed} predictions changed (max difference {diff.max():.3g}){model_note}")
+        else:
+            typer.echo(f"{head}: unchanged")
+    else:
+        typer.echo(f"{head}: rows changed ({len(before.ids)} -> {len(ids)} rows or different ids)")
+    return ExitCode.OK
+
+
+def register(app: typer.Typer) -> None:
+    app.command("record")(record)

@@ -1,0 +1,57 @@
+"""Small helpers shared by the test suites (import as `from helpers import ...`).
+
+tests/conftest.py puts this folder on sys.path (pytest's rootdir-conftest rule).
+Tests may read ../shared (the reference specs and data); the product never does.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+#: The shared folder beside the checkout: reference specs and data.
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+if not SHARED.is_dir():  # a checkout elsewhere: fall back to the sibling of the repo root
+    SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+
+
+def write_tree(root: Path, files: dict[str, str | bytes]) -> Path:
+    """Create `{relative path: text}` under `root` (folders as needed); return `root`."""
+    for rel, content in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content, encoding="utf-8", newline="\n")
+    return root
+
+
+def read_tree(root: Path, *, skip: tuple[str, ...] = (".git",)) -> dict[str, bytes]:
+    """Every regular file under `root` as `{relative POSIX path: bytes}` (symlinks not followed)."""
+    out: dict[str, bytes] = {}
+    for path in sorted(root.rglob("*")):
+        rel = path.relative_to(root).as_posix()
+        if any(rel == s or rel.startswith(s + "/") for s in skip):
+            continue
+        if path.is_file() and not path.is_symlink():
+            out[rel] = path.read_bytes()
+    return out
+
+
+def tree_digest(root: Path) -> str:
+    """One hash of every file path and content under `root`."""
+    h = hashlib.sha256()
+    for rel, data in read_tree(root).items():
+        h.update(rel.encode() + b"\0" + hashlib.sha256(data).digest())
+    return h.hexdigest()
+
+
+def credit_spec_text() -> str:
+    """The reference spec, ../shared/spec/credit.mlprod.yaml."""
+    return (SHARED / "spec" / "credit.mlprod.yaml").read_text(encoding="utf-8")
+
+
+def minimal_spec_text() -> str:
+    """The smallest spec, ../shared/spec/minimal.mlprod.yaml."""
+    return (SHARED / "spec" / "minimal.mlprod.yaml").read_text(encoding="utf-8")

@@ -1,0 +1,42 @@
+"""A prepared copy of the credit example, shared by the end-to-end tests of the generated suites.
+
+`prepared_credit` copies examples/credit once per session, runs its prepare step, then
+`mlprod lock`, `mlprod record` and `mlprod generate`. Tests that change files copy it
+again (`credit_copy`), so each defect starts from a clean, prepared project.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+from suitekit import EXAMPLE, IGNORE, run
+
+
+@pytest.fixture(scope="session")
+def prepared_credit(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """examples/credit copied, prepared, locked, recorded and generated (once per session)."""
+    if not (EXAMPLE / "prepare.py").is_file():
+        pytest.fail("examples/credit/prepare.py is missing")
+    root = tmp_path_factory.mktemp("credit") / "credit"
+    shutil.copytree(EXAMPLE, root, ignore=IGNORE)
+    steps = [
+        [sys.executable, "prepare.py"],
+        [sys.executable, "-m", "mlprod", "lock"],
+        [sys.executable, "-m", "mlprod", "record"],
+        [sys.executable, "-m", "mlprod", "generate", "--force"],
+    ]
+    for args in steps:
+        proc = run(args, root, timeout=300)
+        assert proc.returncode == 0, f"{' '.join(args[1:])} failed:\n{proc.stdout}\n{proc.stderr}"
+    return root
+
+
+@pytest.fixture
+def credit_copy(prepared_credit: Path, tmp_path: Path) -> Path:
+    """A fresh copy of the prepared example, free to be damaged."""
+    root = tmp_path / "credit"
+    shutil.copytree(prepared_credit, root, ignore=IGNORE)
+    return root

@@ -1,0 +1,93 @@
+"""Helpers of the suites tests: run commands with a pinned environment, read JUnit reports."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+EXAMPLE = REPO / "examples" / "credit"
+TODAY = "2026-11-27"
+#: What `mlprod generate` and a fresh checkout would not carry over from a working copy.
+IGNORE = shutil.ignore_patterns("__pycache__", ".pytest_cache", "*.pyc", "junit*.xml")
+
+
+def subprocess_env(**extra: str) -> dict[str, str]:
+    """The environment of every subprocess: pinned today, one OpenMP thread, no user site noise."""
+    env = dict(os.environ)
+    env.update(OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MLPROD_TODAY=TODAY, MPLBACKEND="Agg")
+    env.pop("PYTEST_ADDOPTS", None)
+    env.update(extra)
+    return env
+
+
+def run(args: list[str], cwd: Path, timeout: float = 120, **env: str) -> subprocess.CompletedProcess[str]:
+    """Run a command in `cwd` with the pinned environment; output captured as text."""
+    return subprocess.run(
+        args, cwd=cwd, env=subprocess_env(**env), capture_output=True, text=True, timeout=timeout, check=False
+    )
+
+
+def mlprod(root: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """`mlprod <args>` in `root`, as a user would run it."""
+    return run([sys.executable, "-m", "mlprod", *args], root, **env)
+
+
+@dataclass
+class Outcome:
+    """One generated test's result from a JUnit XML report."""
+
+    name: str  # file::test[id]
+    status: str  # passed | failed | error | skipped
+    message: str
+    concern: str | None
+
+
+def run_generated(
+    root: Path, *files: str, **env: str
+) -> tuple[dict[str, Outcome], subprocess.CompletedProcess[str]]:
+    """Run the generated tests (all, or the named test files) with --junitxml; parse the outcomes."""
+    junit = root / "junit-mlprod.xml"
+    targets = [f"tests/mlprod/{f}" for f in files] or ["tests/mlprod"]
+    proc = run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "-o",
+            "addopts=",
+            f"--junitxml={junit}",
+            *targets,
+        ],
+        root,
+        timeout=300,
+        **env,
+    )
+    assert junit.is_file(), f"pytest wrote no report:\n{proc.stdout}\n{proc.stderr}"
+    return parse_junit(junit), proc
+
+
+def parse_junit(path: Path) -> dict[str, Outcome]:
+    """{file::test[id]: Outcome} from a pytest JUnit XML file."""
+    out: dict[str, Outcome] = {}
+    for case in ET.parse(path).getroot().iter("testcase"):
+        module = case.get("classname", "").rsplit(".", 1)[-1]
+        name = f"{module}.py::{case.get('name')}"
+        status, message = "passed", ""
+        for tag in ("failure", "error", "skipped"):
+            node = case.find(tag)
+            if node is not None:
+                status = {"failure": "failed", "error": "error", "skipped": "skipped"}[tag]
+                message = f"{node.get('message', '')}\n{node.text or ''}"
+                break
+        props = {p.get("name"): p.get("value") for p in case.iter("property")}
+        out[name] = Outcome(name, status, message, props.get("mlprod_concern"))
+    return out

@@ -1,0 +1,231 @@
+"""Seeded defects: one per concern, each in a fresh copy of the prepared credit example.
+
+Each defect must make the matching generated test fail with a message naming its subject
+(stage, cohort, column, feature or file), while the other tests of the files that run keep
+passing. Only the relevant test files run per defect, to keep the module fast. Where a
+defect legitimately affects a second check of the same concern, the test says so.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from suitekit import Outcome, run_generated
+
+pytestmark = pytest.mark.slow
+
+#: Appended to credit/model.py: the deployed model (load() without a path) is wrapped so its
+#: scores go through `_defect(X, p)`; earlier versions (load(path)) stay untouched.
+WRAP_MODEL = """
+
+_deployed_load = load_model
+
+
+class _Defective:
+    def __init__(self, model):
+        self.model = model
+
+    def __getattr__(self, name):
+        return getattr(self.model, name)
+
+    def predict_proba(self, X):
+        import numpy as np
+
+        p = np.asarray(self.model.predict_proba(_defect_input(X)))[:, 1]
+        p = np.clip(_defect(X, p), 0.0, 1.0)
+        return np.column_stack([1.0 - p, p])
+
+
+def _defect_input(X):
+    return X
+
+
+def load_model(path=None):
+    model = _deployed_load(path)
+    return model if path is not None else _Defective(model)
+"""
+
+
+def append(root: Path, rel: str, code: str) -> None:
+    path = root / rel
+    path.write_text(path.read_text(encoding="utf-8") + code, encoding="utf-8")
+
+
+def wrap_model(root: Path, defect: str) -> None:
+    """Make the deployed model defective; `defect` defines `_defect(X, p)` (and may redefine `_defect_input`)."""
+    append(root, "credit/model.py", WRAP_MODEL + "\n\n" + defect.strip() + "\n")
+
+
+def failures(outcomes: dict[str, Outcome]) -> dict[str, str]:
+    return {n: o.message for n, o in outcomes.items() if o.status in ("failed", "error")}
+
+
+def assert_only(
+    outcomes: dict[str, Outcome], expected: dict[str, str], also: dict[str, str] | None = None
+) -> None:
+    """`expected` {test: subject} fail naming their subject; `also` may fail too (legitimately); the rest pass."""
+    failed = failures(outcomes)
+    for name, subject in {**expected}.items():
+        assert name in outcomes, f"{name} did not run; ran: {sorted(outcomes)}"
+        assert name in failed, f"{name} should fail; outcome {outcomes[name].status}"
+        assert subject in failed[name], f"{name}: message does not name {subject!r}: {failed[name]}"
+    for name, subject in (also or {}).items():
+        if name in failed:
+            assert subject in failed[name], f"{name}: {failed[name]}"
+    unexpected = {n: m for n, m in failed.items() if n not in expected and n not in (also or {})}
+    assert not unexpected, f"the defect leaked into other tests: {unexpected}"
+    skipped = [n for n, o in outcomes.items() if o.status == "skipped"]
+    assert not skipped, skipped
+
+
+def test_predictions_that_vary_between_calls(credit_copy: Path) -> None:
+    wrap_model(
+        credit_copy,
+        "def _defect(X, p):\n    import numpy as np\n\n"
+        "    return p + np.random.default_rng().uniform(-0.01, 0.01, len(p))",
+    )
+    outcomes, _ = run_generated(credit_copy, "test_determinism.py", "test_collaboration.py")
+    # the golden file was recorded before the noise: it legitimately fails too (same concern)
+    assert_only(
+        outcomes,
+        {
+            "test_determinism.py::test_repeated_predictions_agree": "repeated predictions of the model",
+            "test_determinism.py::test_predictions_match_golden_file": "tests/golden/predictions.csv",
+        },
+    )
+
+
+def test_a_stage_that_drops_rows(credit_copy: Path) -> None:
+    append(
+        credit_copy,
+        "credit/pipeline.py",
+        "\n\n_build_features = build_features\n\n\n"
+        "def build_features(df):\n    return _build_features(df).iloc[5:]\n",
+    )
+    outcomes, _ = run_generated(credit_copy, "test_pipeline.py")
+    assert_only(outcomes, {"test_pipeline.py::test_stage_output_meets_expect[features]": "stage features"})
+    assert (
+        "195 rows from 200 input rows"
+        in failures(outcomes)["test_pipeline.py::test_stage_output_meets_expect[features]"]
+    )
+
+
+def test_a_model_slower_than_the_latency_budget(credit_copy: Path) -> None:
+    wrap_model(credit_copy, "def _defect(X, p):\n    import time\n\n    time.sleep(0.06)\n    return p")
+    outcomes, _ = run_generated(credit_copy, "test_infrastructure.py")
+    # 60 ms per call: beyond the p50 and p95 budgets; a 1000-row batch is one call (60 ms < 250 ms)
+    assert_only(outcomes, {"test_infrastructure.py::test_latency_within_budget": "p50 latency of model"})
+
+
+def test_a_model_biased_against_one_cohort(credit_copy: Path) -> None:
+    # applicants under 26 get +0.45: all flagged, whatever their risk (recall 1.0 in that band)
+    wrap_model(credit_copy, "def _defect(X, p):\n    return p + 0.45 * (X['age_in_years'].to_numpy() < 26)")
+    outcomes, _ = run_generated(credit_copy, "test_bias.py")
+    failed = failures(outcomes)
+    assert "test_bias.py::test_metric_gap_across_groups[age_band-recall-0.4]" in failed
+    assert (
+        "recall gap across age_band"
+        in failed["test_bias.py::test_metric_gap_across_groups[age_band-recall-0.4]"]
+    )
+    # every failure is a fairness judgement of the age_band cohort; drift (data only) is untouched
+    for name, message in failed.items():
+        assert "age_band" in name and "age_band" in message, (name, message)
+    assert not [n for n in outcomes if "drift" in n and n in failed]
+
+
+def test_drifted_current_data(credit_copy: Path) -> None:
+    import pandas as pd
+
+    path = credit_copy / "data" / "current.csv"
+    df = pd.read_csv(path)
+    df["credit_amount"] = df["credit_amount"] * 3
+    df.to_csv(path, index=False, lineterminator="\n")
+    outcomes, _ = run_generated(credit_copy, "test_bias.py")
+    assert_only(outcomes, {"test_bias.py::test_feature_drift[credit_amount]": "credit_amount"})
+
+
+def test_an_expired_release(credit_copy: Path) -> None:
+    outcomes, _ = run_generated(credit_copy, "test_release.py", MLPROD_TODAY="2027-12-01")
+    # the next release (planned 2027-09-01) is then overdue as well: same concern, legitimately
+    assert_only(
+        outcomes,
+        {
+            "test_release.py::test_model_not_expired": "expired on 2027-11-01",
+            "test_release.py::test_next_release_planned_in_time": "overdue",
+        },
+    )
+
+
+def test_a_pii_column_kept_in_the_features_stage(credit_copy: Path) -> None:
+    append(
+        credit_copy,
+        "credit/pipeline.py",
+        "\n\n_build_features = build_features\n\n\n"
+        "def build_features(df):\n    out = _build_features(df)\n"
+        "    if 'email' in df.columns:\n        out['email'] = df['email'].to_numpy()\n    return out\n",
+    )
+    outcomes, _ = run_generated(credit_copy, "test_privacy.py", "test_pipeline.py")
+    # the column check and the value scan of that stage's output both see it (same concern)
+    assert_only(
+        outcomes,
+        {
+            "test_privacy.py::test_no_pii_column_in_stage_output[features]": "stage features contains PII "
+            "columns: email"
+        },
+        also={"test_privacy.py::test_no_pii_values[features]": "email"},
+    )
+
+
+def test_a_model_no_better_than_the_prior(credit_copy: Path) -> None:
+    # a constant score: the class prior, as a dummy model would give
+    wrap_model(credit_copy, "def _defect(X, p):\n    return 0.0 * p + 0.3")
+    outcomes, _ = run_generated(credit_copy, "test_baseline.py")
+    # it is no better than the stratified dummy either, and far below the previous version
+    assert_only(
+        outcomes,
+        {
+            "test_baseline.py::test_beats_dummy_model[prior]": "prior",
+            "test_baseline.py::test_beats_dummy_model[stratified]": "stratified",
+            "test_baseline.py::test_no_worse_than_previous_version": "models/registry/0.9.0/model.joblib",
+        },
+    )
+
+
+def test_a_data_file_changed_after_lock(credit_copy: Path) -> None:
+    path = credit_copy / "data" / "test.csv"
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    lines[-1] = lines[-1].replace("Test Applicant", "Test Applicant X")  # a non-feature value of the last row
+    path.write_text("".join(lines), encoding="utf-8")
+    outcomes, _ = run_generated(credit_copy, "test_reproducibility.py")
+    assert_only(outcomes, {"test_reproducibility.py::test_file_matches_lock[data/test.csv]": "data/test.csv"})
+
+
+def test_an_expected_top_feature_made_irrelevant(credit_copy: Path) -> None:
+    wrap_model(
+        credit_copy,
+        """
+def _defect_input(X):
+    X = X.copy()
+    X["status_of_existing_checking_account"] = "constant"
+    return X
+
+
+def _defect(X, p):
+    return p
+""",
+    )
+    outcomes, _ = run_generated(credit_copy, "test_explainability.py")
+    feature = "status_of_existing_checking_account"
+    assert_only(outcomes, {f"test_explainability.py::test_feature_in_top_k[{feature}]": feature})
+
+
+def test_a_flip_rate_above_the_bound(credit_copy: Path) -> None:
+    wrap_model(credit_copy, "def _defect(X, p):\n    return p + 0.4")
+    outcomes, _ = run_generated(credit_copy, "test_collaboration.py")
+    assert_only(
+        outcomes,
+        {
+            "test_collaboration.py::test_flip_rate_against_previous_version": "models/registry/0.9.0/model.joblib"
+        },
+    )
