@@ -177,14 +177,18 @@ def worker_ours_cohort(folder: Path) -> dict:
 
     from mlprod.checks.cohorts import cohort_groups
     from mlprod.checks.fairness import cohort_report
+    from mlprod.checks.metrics import score_order
 
     df = pd.read_parquet(folder / "cur.parquet", columns=["y", "score", "sex", "age", "region"])
 
     def run():
         out = {}
+        order = score_order(df["score"])  # one float sort shared by the three cohorts
         for c in COHORTS:
             g = cohort_groups(df, c)
-            rep = cohort_report(df["y"], df["score"], g, METRICS, threshold=THRESHOLD, min_rows=30)
+            rep = cohort_report(
+                df["y"], df["score"], g, METRICS, threshold=THRESHOLD, min_rows=30, order=order
+            )
             out[c["name"]] = {k: v["metrics"] for k, v in rep["groups"].items()}
         return out
 

@@ -141,6 +141,8 @@ def read_git(root: Path) -> GitState:
     try:
         top = _git(root, "rev-parse", "--show-toplevel", "--show-prefix")
         if top.returncode != 0:
+            if b"dubious ownership" in top.stderr:
+                return GitState(reason="git refuses the repository (dubious ownership: see safe.directory)")
             return GitState(reason="the project is not inside a git repository")
         lines = top.stdout.decode("utf-8", errors="replace").splitlines()
         toplevel = Path(lines[0])

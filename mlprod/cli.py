@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib
 import os
 import sys
+import traceback
 from typing import Annotated
 
 import typer
@@ -110,15 +111,15 @@ def main(argv: list[str] | None = None) -> int:
         code = ExitCode.CHECK_FAILED
     except MlprodError as exc:
         if debug:
-            raise
+            traceback.print_exc()
         typer.echo(exc.render(), err=True)
         code = exc.exit_code
     except KeyboardInterrupt:
         typer.echo("interrupted", err=True)
         code = 130
     except Exception as exc:  # a bug: say so plainly, no traceback without --debug
-        if debug:
-            raise
+        if debug:  # the traceback, but still exit 4 (re-raising would exit 1)
+            traceback.print_exc()
         typer.echo(
             f"internal error: {type(exc).__name__}: {exc}\n"
             "This is a bug in mlprod. Re-run with --debug for the traceback and report it.",

@@ -8,7 +8,6 @@ names an existing key or index is a real step, anything else is a tag.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import types
@@ -45,6 +44,8 @@ class LoadedSpec:
 
 def spec_hash(text: str) -> str:
     """SHA-256 of the spec text with `\\r\\n` normalised to `\\n`."""
+    import hashlib  # its OpenSSL bindings cost ~7 ms at start-up, and `validate` never hashes
+
     return hashlib.sha256(text.replace("\r\n", "\n").encode("utf-8")).hexdigest()
 
 

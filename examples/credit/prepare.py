@@ -37,7 +37,6 @@ SPLITS = {"train": 0.6, "test": 0.2, "current": 0.2}
 REGISTRY = Path("models") / "registry"
 LOG = Path("logs") / "predictions.csv"
 PII = ["applicant_name", "email", "phone"]
-DEFAULT_TODAY = date(2026, 11, 27)  # the date the example's release plan is written for
 LOG_DAYS = 14  # the serving log spans two 7-day windows for the latency-growth check
 BATCH_SIZES = (1, 2, 3, 1, 5, 2, 1, 4)  # cycled: small, uneven request batches
 
@@ -68,9 +67,9 @@ DEPLOYED = "1.0.0"
 
 
 def today() -> date:
-    """Today for the example: MLPROD_TODAY when set, else the fixed date of the release plan."""
+    """Today: MLPROD_TODAY when set (tests pin it), else the local date, as mlprod's checks read it."""
     value = os.environ.get("MLPROD_TODAY")
-    return date.fromisoformat(value) if value else DEFAULT_TODAY
+    return date.fromisoformat(value) if value else date.today()
 
 
 def load_raw(root: Path) -> pd.DataFrame:

@@ -36,7 +36,9 @@ MISSING = "<missing>"
 
 def is_numeric(s: Any) -> bool:
     """Numeric by dtype; booleans count as categorical."""
-    dtype = getattr(s, "dtype", None) or np.asarray(s).dtype
+    dtype = getattr(s, "dtype", None)
+    if dtype is None:  # a list; note a numpy dtype is falsy, so no `or` here
+        dtype = np.asarray(s).dtype
     return pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype)
 
 

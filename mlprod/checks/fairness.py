@@ -28,15 +28,19 @@ def cohort_report(
     *,
     threshold: float = 0.5,
     min_rows: int = 30,
+    order: np.ndarray | None = None,
 ) -> dict[str, Any]:
     """Per-group metrics of one cohort.
 
     Returns `{"cohort", "kind", "threshold", "min_rows", "unbinned", "groups": {label:
     {"name", "n", "judged", "metrics": {metric: value}, "selection_rate"}}}`; groups keep
-    the cohort's label order.
+    the cohort's label order. `order` is an optional `metrics.score_order(y_score)` shared
+    across the cohorts of one data set.
     """
     names = list(dict.fromkeys([*metrics, "selection_rate"]))
-    per = group_metrics(y_true, y_score, groups.codes, groups.n_groups, names, threshold=threshold)
+    per = group_metrics(
+        y_true, y_score, groups.codes, groups.n_groups, names, threshold=threshold, order=order
+    )
     out: dict[str, Any] = {}
     for i, label in enumerate(groups.labels):
         n = groups.sizes[label]

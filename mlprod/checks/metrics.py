@@ -82,22 +82,36 @@ def to_binary(y: Any, positive_label: Any = None) -> np.ndarray:
     return np.asarray(hit, dtype=np.int8)
 
 
-def _avg_ranks_within(codes: np.ndarray, score: np.ndarray) -> np.ndarray:
-    """1-based average ranks of `score` within each group (ties share their mean rank)."""
-    order = np.lexsort((score, codes))
-    c, s = codes[order], score[order]
+def score_order(y_score: Any) -> np.ndarray:
+    """Row order by score (stable). Pass it to `group_metrics` / `cohort_report` when several
+    cohorts are scored on the same rows, so the float sort behind ROC AUC happens once."""
+    s = np.asarray(y_score, dtype=float).ravel()
+    return np.argsort(np.where(np.isfinite(s), s, 0.0), kind="stable")
+
+
+def _positive_rank_sums(
+    codes: np.ndarray, score: np.ndarray, positive: np.ndarray, k: int, by_score: np.ndarray | None
+) -> np.ndarray:
+    """Per group, the sum of the 1-based within-group ranks of the positives' scores (ties averaged)."""
+    # one float sort (shareable across cohorts) plus a stable sort of the small group codes
+    # (radix sort for int16) is ~5x faster than np.lexsort((score, codes)) at 1M rows; the
+    # ranks are summed in sorted order, so nothing is scattered back to row order
+    if by_score is None:
+        by_score = np.argsort(score, kind="stable")
+    small = codes.astype(np.int16) if codes.size and codes.max() < np.iinfo(np.int16).max else codes
+    order = by_score[np.argsort(small[by_score], kind="stable")]
+    c, s, p = codes[order], score[order], positive[order]
     n = len(c)
     new_group = np.r_[True, c[1:] != c[:-1]]
     new_run = new_group | np.r_[True, s[1:] != s[:-1]]
-    pos = np.arange(n)
-    group_start = np.maximum.accumulate(np.where(new_group, pos, 0))
+    idx = np.arange(n)
+    group_start = np.maximum.accumulate(np.where(new_group, idx, 0))
     run_id = np.cumsum(new_run) - 1
-    run_start = pos[new_run]
+    run_start = idx[new_run]
     run_end = np.r_[run_start[1:], n]  # exclusive
     avg_pos = (run_start + run_end - 1) / 2.0  # mean 0-based position of each tie run
-    ranks = np.empty(n)
-    ranks[order] = avg_pos[run_id] - group_start + 1.0
-    return ranks
+    ranks = avg_pos[run_id] - group_start + 1.0
+    return np.bincount(c, weights=np.where(p, ranks, 0.0), minlength=k)[:k]
 
 
 def _div(num: np.ndarray, den: np.ndarray) -> np.ndarray:
@@ -113,12 +127,14 @@ def group_metrics(
     metrics: Sequence[str],
     *,
     threshold: float = 0.5,
+    order: np.ndarray | None = None,
 ) -> dict[int, dict[str, float]]:
     """Metrics per group code in `range(n_groups)`; rows with code -1 are ignored.
 
     Classification: `y_true` is 0/1 and `y_score` the probability of the positive class;
     a row is predicted positive when `y_score >= threshold`. Regression: `y_score` is the
-    prediction. Scores that are NaN make the metrics of their group NaN.
+    prediction. Scores that are NaN make the metrics of their group NaN. `order` is an
+    optional `score_order(y_score)` shared between calls on the same rows.
     """
     names = _check_names(metrics)
     y = np.asarray(y_true, dtype=float).ravel()
@@ -128,6 +144,9 @@ def group_metrics(
         raise UsageError(f"y_true, y_score and codes differ in length ({len(y)}, {len(s)}, {len(g)})")
     keep = g >= 0
     if not keep.all():
+        if order is not None:  # renumber the shared order to the kept rows
+            new_index = np.cumsum(keep) - 1
+            order = new_index[order[keep[order]]]
         y, s, g = y[keep], s[keep], g[keep]
     k = int(n_groups)
 
@@ -171,8 +190,7 @@ def group_metrics(
         if "roc_auc" in names:
             # Mann-Whitney: AUC = (sum of positive ranks - n1 (n1 + 1) / 2) / (n1 n0), ranks within group
             finite_s = np.where(np.isfinite(s), s, 0.0)
-            ranks = _avg_ranks_within(g, finite_s)
-            r1 = count(np.where(pos, ranks, 0.0))
+            r1 = _positive_rank_sums(g, finite_s, pos, k, order)
             out["roc_auc"] = _div(r1 - p * (p + 1) / 2, p * neg)
     if any(m in REGRESSION for m in names):
         with np.errstate(all="ignore"):

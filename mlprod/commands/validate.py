@@ -1,16 +1,20 @@
-"""`mlprod validate`: parse and validate the spec; report every problem, located."""
+"""`mlprod validate`: parse and validate the spec; report every problem, located.
+
+It never writes a file and never imports project code: `module:callable` references are
+checked against the entry-point grammar only.
+"""
 
 from __future__ import annotations
 
 import json
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from mlprod import CONCERNS
-from mlprod.errors import ExitCode, SpecError
+from mlprod.errors import ExitCode, SpecError, SpecNotFound
 
 
 class Format(StrEnum):
@@ -18,11 +22,24 @@ class Format(StrEnum):
     JSON = "json"
 
 
+def summary(spec: Any) -> dict[str, Any]:
+    """What a valid spec declares: concerns (and which are manual), stages, cohorts, data sets."""
+    declared = [c for c in CONCERNS if spec.concern_mode(c) is not None]
+    return {
+        "project": spec.project.name,
+        "concerns": declared,
+        "manual": [c for c in declared if spec.concern_mode(c) == "manual"],
+        "stages": len(spec.pipeline.stages) if spec.pipeline else 0,
+        "cohorts": len(spec.cohorts),
+        "datasets": len(spec.data.datasets),
+    }
+
+
 def validate(
     spec: Annotated[Path, typer.Argument(help="The spec file.")] = Path("mlprod.yaml"),
-    format: Annotated[Format, typer.Option("--format", help="Output format.")] = Format.TEXT,
+    format: Annotated[Format, typer.Option("--format", help="Output format: text or json.")] = Format.TEXT,
 ) -> int:
-    """Validate mlprod.yaml. Writes nothing and never imports project code."""
+    """Validate mlprod.yaml and list every problem. Writes nothing, imports no project code."""
     from mlprod.schema import load_spec
 
     try:
@@ -32,31 +49,22 @@ def validate(
             typer.echo(json.dumps({"valid": False, "problems": [p.as_dict() for p in exc.problems]}, indent=2))
             return ExitCode.INVALID
         raise
-    s = loaded.spec
-    declared = [c for c in CONCERNS if s.concern_mode(c) is not None]
-    manual = [c for c in declared if s.concern_mode(c) == "manual"]
-    stages = len(s.pipeline.stages) if s.pipeline else 0
+    except SpecNotFound as exc:
+        if format == Format.JSON:
+            report = {"valid": False, "error": exc.message, "hint": exc.hint, "problems": []}
+            typer.echo(json.dumps(report, indent=2))
+            return ExitCode.INVALID
+        raise
+    info = summary(loaded.spec)
     if format == Format.JSON:
-        typer.echo(
-            json.dumps(
-                {
-                    "valid": True,
-                    "project": s.project.name,
-                    "concerns": declared,
-                    "manual": manual,
-                    "stages": stages,
-                    "cohorts": len(s.cohorts),
-                    "datasets": len(s.data.datasets),
-                },
-                indent=2,
-            )
-        )
-    else:
-        typer.echo(
-            f"{spec}: valid. {s.project.name}: {len(declared)}/10 concerns declared"
-            f" ({len(manual)} manual), {stages} stages, {len(s.cohorts)} cohorts,"
-            f" {len(s.data.datasets)} datasets."
-        )
+        typer.echo(json.dumps({"valid": True, "file": str(spec), **info}, indent=2))
+        return ExitCode.OK
+    concerns = ", ".join(info["concerns"]) or "none"
+    manual = f" ({len(info['manual'])} manual)" if info["manual"] else ""
+    typer.echo(
+        f"{spec}: valid. {info['project']}: {len(info['concerns'])}/{len(CONCERNS)} concerns declared"
+        f"{manual} [{concerns}], {info['stages']} stages, {info['cohorts']} cohorts, {info['datasets']} datasets."
+    )
     return ExitCode.OK
 
 

@@ -9,7 +9,14 @@ import pytest
 from fairlearn.metrics import MetricFrame, false_negative_rate, false_positive_rate, selection_rate
 from sklearn import metrics as skm
 
-from mlprod.checks.metrics import METRICS, UnknownMetricError, compute_metric, group_metrics, to_binary
+from mlprod.checks.metrics import (
+    METRICS,
+    UnknownMetricError,
+    compute_metric,
+    group_metrics,
+    score_order,
+    to_binary,
+)
 from mlprod.errors import UsageError
 
 TOL = 1e-9
@@ -159,3 +166,12 @@ def test_to_binary():
         to_binary([1, 2])
     with pytest.raises(UsageError, match="missing"):
         to_binary([1.0, np.nan], 1)
+
+
+def test_shared_score_order_gives_the_same_numbers(data):
+    y, s = data
+    codes = np.random.default_rng(4).integers(-1, 3, len(y))  # -1 rows are dropped before ranking
+    names = ["roc_auc", "recall"]
+    plain = group_metrics(y, s, codes, 3, names)
+    shared = group_metrics(y, s, codes, 3, names, order=score_order(s))
+    assert shared == plain

@@ -118,7 +118,7 @@ def test_real_pytest_junit_output_maps_to_concerns(tmp_path):
         "def pytest_configure(config):\n"
         "    config.addinivalue_line('markers', 'mlprod(concern): rubric concern')\n"
     )
-    (tmp_path / "test_bias.py").write_text(
+    (tmp_path / "test_stuff.py").write_text(  # mapped by its property only
         "import pytest\npytestmark = pytest.mark.mlprod(concern='bias')\n"
         "def test_a(): pass\n"
         "def test_b(): assert False\n"

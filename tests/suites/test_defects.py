@@ -53,7 +53,7 @@ def append(root: Path, rel: str, code: str) -> None:
 
 
 def wrap_model(root: Path, defect: str) -> None:
-    """Make the deployed model defective; `defect` defines `_defect(X, p)` (and may redefine `_defect_input`)."""
+    """Make the deployed model defective: `defect` defines `_defect(X, p)`, maybe `_defect_input(X)`."""
     append(root, "credit/model.py", WRAP_MODEL + "\n\n" + defect.strip() + "\n")
 
 
@@ -64,7 +64,7 @@ def failures(outcomes: dict[str, Outcome]) -> dict[str, str]:
 def assert_only(
     outcomes: dict[str, Outcome], expected: dict[str, str], also: dict[str, str] | None = None
 ) -> None:
-    """`expected` {test: subject} fail naming their subject; `also` may fail too (legitimately); the rest pass."""
+    """`expected` {test: subject} fail naming their subject; `also` may fail (legitimately); the rest pass."""
     failed = failures(outcomes)
     for name, subject in {**expected}.items():
         assert name in outcomes, f"{name} did not run; ran: {sorted(outcomes)}"
@@ -112,9 +112,14 @@ def test_a_stage_that_drops_rows(credit_copy: Path) -> None:
 
 
 def test_a_model_slower_than_the_latency_budget(credit_copy: Path) -> None:
-    wrap_model(credit_copy, "def _defect(X, p):\n    import time\n\n    time.sleep(0.06)\n    return p")
+    import yaml
+
+    spec = yaml.safe_load((credit_copy / "mlprod.yaml").read_text(encoding="utf-8"))
+    budget_ms = float(spec["infrastructure"]["latency"]["p50_ms"])
+    delay = round(1.5 * budget_ms / 1000 + 0.005, 3)  # every call slower than the p50 budget
+    wrap_model(credit_copy, f"def _defect(X, p):\n    import time\n\n    time.sleep({delay})\n    return p")
     outcomes, _ = run_generated(credit_copy, "test_infrastructure.py")
-    # 60 ms per call: beyond the p50 and p95 budgets; a 1000-row batch is one call (60 ms < 250 ms)
+    # a 1000-row batch is one call, so the batch budget still holds; only the latency test fails
     assert_only(outcomes, {"test_infrastructure.py::test_latency_within_budget": "p50 latency of model"})
 
 
@@ -225,7 +230,5 @@ def test_a_flip_rate_above_the_bound(credit_copy: Path) -> None:
     outcomes, _ = run_generated(credit_copy, "test_collaboration.py")
     assert_only(
         outcomes,
-        {
-            "test_collaboration.py::test_flip_rate_against_previous_version": "models/registry/0.9.0/model.joblib"
-        },
+        {"test_collaboration.py::test_flip_rate_against_previous_version": "against models/registry/0.9.0"},
     )

@@ -1,0 +1,109 @@
+"""Formatting helpers of the model card: escaped cells, tables, numbers, links, hashes.
+
+Every spec or evaluation string goes through `cell` (generator.safe.md: HTML-escaped,
+Markdown punctuation escaped, one line); numbers are formatted here; only constants of
+mlprod itself are written as they are. Links are made only from a validated http(s) URL or a
+validated email address (mailto), so a user string can never become a `javascript:` link.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from mlprod.generator.safe import md
+
+_HEX = re.compile(r"^[0-9a-f]{64}$")
+_EMAIL = re.compile(r"^[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}$")
+# No spaces, quotes, angle brackets, parentheses or backslashes: nothing that can end the link.
+_URL = re.compile(r"^https?://[A-Za-z0-9\-._~:/?#@!$&*+,;=%]+$")
+
+
+def cell(value: Any) -> str:
+    """User text for a table cell or a line (escaped; None -> an en dash)."""
+    if value is None or value == "":
+        return "–"
+    return str(md(value))
+
+
+def num(value: Any, digits: int = 3) -> str:
+    """A number with `digits` decimals (large values with 4 significant digits); 'n/a' if missing."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return "n/a"
+    if isinstance(value, float) and not math.isfinite(value):
+        return "n/a"
+    if isinstance(value, int):
+        return str(value)
+    if abs(value) >= 1000:
+        return f"{value:.4g}"
+    text = f"{value:.{digits}f}"
+    return "0" + text[2:] if text.startswith("-0") and float(text) == 0 else text  # no "-0.000"
+
+
+def sha(value: Any, short: bool = True) -> str:
+    """A sha256 as a code span (12 hex digits when short); anything else escaped."""
+    if isinstance(value, str) and _HEX.match(value):
+        return f"`{value[:12] if short else value}`"
+    return "unknown" if value is None else cell(value)
+
+
+def ok(passed: Any, judged: Any = True) -> str:
+    """A result word for a table."""
+    if judged is False:
+        return "not judged"
+    return "pass" if passed is True else "**fail**" if passed is False else "–"
+
+
+def contact(value: str | None) -> str:
+    """An owner's contact: a link only for a validated email or http(s) URL, else escaped text."""
+    if not value:
+        return "–"
+    text = value.strip()
+    if _EMAIL.match(text):
+        return f"[{md(text)}](mailto:{text})"
+    if _URL.match(text):
+        return f"[{md(text)}]({text})"
+    return cell(value)
+
+
+def table(header: Sequence[str], rows: Iterable[Sequence[str]], align: Sequence[str] | None = None) -> str:
+    """A GitHub-flavoured Markdown table; cells must already be escaped (see `cell`, `num`)."""
+    sep = [{"r": "---:", "c": ":---:"}.get(a, "---") for a in (align or ["l"] * len(header))]
+    lines = ["| " + " | ".join(header) + " |", "| " + " | ".join(sep) + " |"]
+    lines += ["| " + " | ".join(r) + " |" for r in rows]
+    return "\n".join(lines) + "\n"
+
+
+def bullet_list(items: Iterable[str]) -> str:
+    """Markdown bullets of already-escaped items (empty string for none)."""
+    return "".join(f"- {i}\n" for i in items)
+
+
+def names(values: Iterable[Any]) -> str:
+    """A comma-separated list of escaped names, or an en dash."""
+    out = [cell(v) for v in values]
+    return ", ".join(out) if out else "–"
+
+
+def get(data: Any, *path: Any) -> Any:
+    """Nested lookup in untrusted JSON data: None when any step is missing or of the wrong type."""
+    for key in path:
+        if isinstance(data, dict) and isinstance(key, str):
+            data = data.get(key)
+        elif isinstance(data, list) and isinstance(key, int) and -len(data) <= key < len(data):
+            data = data[key]
+        else:
+            return None
+    return data
+
+
+def items(data: Any, *path: Any) -> list[Any]:
+    """A list in untrusted JSON data (empty when missing); only dict entries are kept."""
+    value = get(data, *path)
+    return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
+
+
+def is_hex(value: Any) -> bool:
+    return isinstance(value, str) and bool(_HEX.match(value))

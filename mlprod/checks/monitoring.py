@@ -1,0 +1,640 @@
+"""What the generated monitoring notebooks call: project opening, tables, figures, a summary.
+
+Notebook cells stay one or two lines: they run the same `Project` checks as the generated
+tests (project.py) and hand the results and data to these helpers. Figures are drawn on
+`matplotlib.figure.Figure` objects (no pyplot, no GUI backend, no global state) and shown
+as PNG with `show`, so they render the same under any kernel backend.
+
+Each notebook ends with `Summary.emit()`, which displays its check results as JSON under the
+MIME type `SUMMARY_MIME`; `mlprod monitor` reads that output from the executed notebook.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from .results import CheckResult
+
+SUMMARY_MIME = "application/vnd.mlprod.checks+json"
+REFERENCE_COLOR, CURRENT_COLOR = "#4c72b0", "#dd8452"
+TARGET_COLORS = ("#55a868", "#c44e52", "#8172b2", "#937860", "#da8bc3")
+BREACH_COLOR, OK_COLOR, NOT_JUDGED_COLOR = "#c44e52", "#4c72b0", "#b0b0b0"
+WIDTH_IN, DPI = 8.0, 100  # 800 px wide: readable in a notebook and at README size
+
+
+# --- project and status ------------------------------------------------------------------
+
+
+def find_root(root: str | Path = ".", marker: str = "mlprod.yaml") -> Path:
+    """The project root: `root` when it holds `marker`, else the nearest parent of the cwd that does.
+
+    `mlprod monitor` runs notebooks with the project root as cwd; opened in Jupyter, the
+    cwd is the notebook's folder, so the spec is found by walking up.
+    """
+    given = Path(root).resolve()
+    if (given / marker).is_file():
+        return given
+    for folder in (Path.cwd().resolve(), *Path.cwd().resolve().parents):
+        if (folder / marker).is_file():
+            return folder
+    return given
+
+
+def open_project(root: str | Path, config: Mapping[str, Any], datasets: Mapping[str, str] | None = None,
+                 marker: str = "mlprod.yaml") -> Any:
+    """A `Project` (the generated tests' facade) for the notebook; `datasets` overrides config paths."""
+    from .project import Project
+
+    cfg = dict(config)
+    if datasets is not None:
+        cfg["datasets"] = {**cfg.get("datasets", {}), **dict(datasets)}
+    return Project(find_root(root, marker), cfg)
+
+
+def status(result: CheckResult) -> str:
+    """'breach', 'ok' or 'not judged'."""
+    if not result.judged:
+        return "not judged"
+    return "ok" if result.passed else "breach"
+
+
+def flatten(results: Iterable[CheckResult | Iterable[CheckResult]]) -> list[CheckResult]:
+    """Results and lists of results as one list."""
+    out: list[CheckResult] = []
+    for r in results:
+        out.extend([r] if isinstance(r, CheckResult) else flatten(r))
+    return out
+
+
+class Summary:
+    """The check results of one notebook; `emit()` displays them for people and for `mlprod monitor`."""
+
+    def __init__(self, notebook: str) -> None:
+        self.notebook = notebook
+        self.results: list[CheckResult] = []
+
+    def add(self, *results: CheckResult | Iterable[CheckResult]) -> list[CheckResult]:
+        """Record results (or lists of them); returns the flat list added."""
+        flat = flatten(results)
+        self.results.extend(flat)
+        return flat
+
+    def payload(self) -> dict[str, Any]:
+        counts = {s: sum(status(r) == s for r in self.results) for s in ("ok", "breach", "not judged")}
+        return {
+            "notebook": self.notebook,
+            "checks": [r.to_dict() | {"status": status(r)} for r in self.results],
+            "passed": counts["ok"],
+            "breaches": counts["breach"],
+            "not_judged": counts["not judged"],
+        }
+
+    def text(self) -> str:
+        p = self.payload()
+        head = f"{self.notebook}: {p['passed']} ok, {p['breaches']} breach(es), {p['not_judged']} not judged"
+        lines = [head] + [f"  BREACH {r.message}" for r in self.results if status(r) == "breach"]
+        return "\n".join(lines)
+
+    def emit(self) -> None:
+        """Display the summary (JSON under SUMMARY_MIME, plus text and HTML)."""
+        from IPython.display import display
+
+        p = self.payload()
+        rows = "".join(
+            f"<tr><td>{html.escape(c['status'])}</td><td>{html.escape(str(c['check']))}</td>"
+            f"<td>{html.escape(str(c['message']))}</td></tr>"
+            for c in p["checks"]
+            if c["status"] != "ok"
+        )
+        table = f"<table><tr><th>status</th><th>check</th><th>message</th></tr>{rows}</table>" if rows else ""
+        bundle = {
+            SUMMARY_MIME: json.loads(json.dumps(p, allow_nan=False, default=str)),
+            "text/plain": self.text(),
+            "text/html": f"<p><b>{html.escape(self.text().splitlines()[0])}</b></p>{table}",
+        }
+        display(bundle, raw=True)
+
+
+# --- tables ------------------------------------------------------------------------------
+
+
+def results_table(results: Sequence[CheckResult]) -> Any:
+    """A DataFrame of results (status, subject, check, value, limit, message), breaches highlighted."""
+    import pandas as pd
+
+    df = pd.DataFrame(
+        [
+            {
+                "status": status(r),
+                "subject": r.subject,
+                "check": r.check,
+                "value": r.value,
+                "limit": r.limit,
+                "message": r.message,
+            }
+            for r in results
+        ],
+        columns=["status", "subject", "check", "value", "limit", "message"],
+    )
+    return highlight(df)
+
+
+def drift_table(results: Sequence[CheckResult]) -> Any:
+    """Per-feature drift statistic, limit and method; breaches highlighted."""
+    import pandas as pd
+
+    rows = [
+        {
+            "status": status(r),
+            "column": r.subject,
+            "check": r.check,
+            "method": r.details.get("method", ""),
+            "kind": r.details.get("kind", ""),
+            "value": r.value,
+            "limit": r.limit,
+            "message": r.message,
+        }
+        for r in results
+    ]
+    return highlight(pd.DataFrame(rows, columns=["status", "column", "check", "method", "kind", "value",
+                                                 "limit", "message"]))
+
+
+def skew_table(ref: Any, cur: Any, features: Sequence[str], max_change: float | None = None) -> Any:
+    """Skewness of each numeric feature before (reference) and after (current), and the change."""
+    import pandas as pd
+
+    from .drift import is_numeric, skewness
+
+    rows = []
+    for f in features:
+        if f not in ref.columns or f not in cur.columns or not is_numeric(ref[f]):
+            continue
+        before, after = skewness(ref[f]), skewness(cur[f])
+        change = abs(after - before)
+        breach = max_change is not None and not (change <= max_change)
+        rows.append({"status": "breach" if breach else "ok", "feature": f, "reference": before,
+                     "current": after, "change": change, "limit": max_change})
+    return highlight(pd.DataFrame(rows, columns=["status", "feature", "reference", "current", "change",
+                                                 "limit"]))
+
+
+def group_table(reports: Sequence[Mapping[str, Any]]) -> Any:
+    """Group sizes of each cohort report, with whether the group is judged."""
+    import pandas as pd
+
+    rows = [
+        {"status": "ok" if g["judged"] else "not judged", "cohort": rep["cohort"], "group": label,
+         "rows": g["n"], "min_rows": rep["min_rows"], "selection_rate": g["selection_rate"]}
+        for rep in reports
+        for label, g in rep["groups"].items()
+    ]
+    return highlight(pd.DataFrame(rows, columns=["status", "cohort", "group", "rows", "min_rows",
+                                                 "selection_rate"]))
+
+
+def highlight(df: Any) -> Any:
+    """A Styler colouring breach rows red and not-judged rows grey (plain DataFrame without jinja2)."""
+    colors = {"breach": "background-color: #f8d7da", "not judged": "color: #777777"}
+    try:
+        import jinja2  # noqa: F401  (pandas' Styler needs it)
+    except ImportError:  # pragma: no cover
+        return df
+    return df.style.apply(lambda row: [colors.get(row["status"], "")] * len(row), axis=1).format(
+        precision=3, na_rep="-"
+    )
+
+
+# --- figures -----------------------------------------------------------------------------
+
+
+def figure(ncols: int = 1, height: float = 3.2, width: float = WIDTH_IN) -> tuple[Any, list[Any]]:
+    """A Figure of `ncols` side-by-side axes, 800 px wide at the default DPI."""
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(width, height), dpi=DPI, layout="constrained")
+    axes = fig.subplots(1, ncols, squeeze=False)[0]
+    return fig, list(axes)
+
+
+def png(fig: Any, dpi: int = DPI) -> bytes:
+    """The figure as PNG bytes."""
+    import io
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi, metadata={"Software": None})
+    return buf.getvalue()
+
+
+def show(fig: Any) -> None:
+    """Display a figure as a PNG (works under any matplotlib backend)."""
+    from IPython.display import Image, display
+
+    display(Image(data=png(fig), format="png"))
+
+
+def save(fig: Any, path: str | Path) -> None:
+    """Write a figure as PNG (used for the README images)."""
+    Path(path).write_bytes(png(fig))
+
+
+def _short(text: Any, n: int = 28) -> str:
+    s = str(text)
+    return s if len(s) <= n else s[: n - 1] + "…"
+
+
+def _discrete(s: Any) -> bool:
+    from .drift import is_numeric
+
+    return not is_numeric(s) or s.nunique(dropna=True) <= 12
+
+
+def _density(ax: Any, values: Any, grid: Any, **style: Any) -> None:
+    import numpy as np
+    from scipy.stats import gaussian_kde
+
+    v = np.asarray(values, dtype=float)
+    v = v[~np.isnan(v)]
+    if v.size < 2 or np.ptp(v) == 0:
+        if v.size:
+            ax.axvline(float(v[0]), **style)
+        return
+    ax.plot(grid, gaussian_kde(v)(grid), **style)
+
+
+def _shares(ax: Any, series: Sequence[tuple[str, Any, dict[str, Any]]], categories: list[Any]) -> None:
+    """Horizontal bars: the share of rows in each category, one bar per series."""
+    import numpy as np
+
+    k = len(series)
+    height = 0.8 / k
+    pos = np.arange(len(categories))
+    for i, (label, values, style) in enumerate(series):
+        counts = values.value_counts(dropna=False)
+        total = max(len(values), 1)
+        shares = [counts.get(c, 0) / total for c in categories]
+        ax.barh(pos + (i - (k - 1) / 2) * height, shares, height=height, label=label, **style)
+    ax.set_yticks(pos, [_short(c) for c in categories])
+    ax.invert_yaxis()
+    ax.set_xlabel("share of rows")
+
+
+def plot_densities(ref: Any, cur: Any, feature: str, target: str | None = None) -> Any:
+    """Reference vs current distribution of one feature; with `target`, also split by target value.
+
+    Continuous columns get kernel density estimates; categorical and low-cardinality columns
+    get the share of rows per category.
+    """
+    import numpy as np
+    import pandas as pd
+
+    split = target is not None and target in ref.columns and target in cur.columns
+    r, c = ref[feature], cur[feature]
+    discrete = _discrete(r) or _discrete(c)
+    categories: list[Any] = []
+    if discrete:
+        categories = list(dict.fromkeys([*pd.Series(r).value_counts().index, *pd.Series(c).value_counts().index]))
+    height = max(3.2, 0.28 * len(categories) * (2 if split else 1) + 1.2) if discrete else 3.2
+    fig, axes = figure(2 if split else 1, height=height)
+    sides = (("reference", r, REFERENCE_COLOR, "--"), ("current", c, CURRENT_COLOR, "-"))
+    if discrete:
+        _shares(axes[0], [(name, s, {"color": col}) for name, s, col, _ in sides], categories)
+    else:
+        both = np.concatenate([r.to_numpy(dtype=float, na_value=np.nan), c.to_numpy(dtype=float, na_value=np.nan)])
+        grid = np.linspace(np.nanmin(both), np.nanmax(both), 200)
+        for name, s, col, _ in sides:
+            _density(axes[0], s, grid, color=col, label=f"{name} (n={len(s)})")
+        axes[0].set_xlabel(feature)
+        axes[0].set_ylabel("density")
+    axes[0].set_title(_short(feature, 48), fontsize=10)
+    axes[0].legend(fontsize=8)
+    if split:
+        ax = axes[1]
+        values = sorted(set(ref[target].dropna()) | set(cur[target].dropna()), key=str)
+        if discrete:
+            series = []
+            for i, v in enumerate(values):
+                color = TARGET_COLORS[i % len(TARGET_COLORS)]
+                series.append((f"reference, {target}={v}", r[ref[target] == v], {"color": color, "alpha": 0.45}))
+                series.append((f"current, {target}={v}", c[cur[target] == v], {"color": color}))
+            _shares(ax, series, categories)
+        else:
+            for i, v in enumerate(values):
+                color = TARGET_COLORS[i % len(TARGET_COLORS)]
+                for name, s, df, ls in (("reference", r, ref, "--"), ("current", c, cur, "-")):
+                    _density(ax, s[df[target] == v], grid, color=color, linestyle=ls, label=f"{name}, {target}={v}")
+            ax.set_xlabel(feature)
+            ax.set_ylabel("density")
+        ax.set_title(_short(f"{feature} by {target}", 48), fontsize=10)
+        ax.legend(fontsize=8)
+    return fig
+
+
+def _status_colors(results: Sequence[CheckResult]) -> list[str]:
+    return [{"breach": BREACH_COLOR, "ok": OK_COLOR}.get(status(r), NOT_JUDGED_COLOR) for r in results]
+
+
+def plot_drift_statistics(results: Sequence[CheckResult]) -> Any:
+    """One bar per drift result (the statistic), its limit as a tick; breaches in red."""
+    import numpy as np
+
+    results = [r for r in results if r.check in ("feature_drift", "target_drift")]
+    fig, (ax,) = figure(height=max(2.5, 0.32 * len(results) + 1.0))
+    pos = np.arange(len(results))
+    values = [0.0 if r.value is None else r.value for r in results]
+    ax.barh(pos, values, color=_status_colors(results))
+    ax.scatter([r.limit if r.limit is not None else np.nan for r in results], pos, marker="|", s=300,
+               color="black", label="limit", zorder=3)
+    ax.set_yticks(pos, [_short(r.subject or r.check, 40) for r in results])
+    ax.invert_yaxis()
+    ax.set_xlabel("drift statistic (" + ", ".join(sorted({str(r.details.get("method", "")) for r in results})) + ")")
+    from matplotlib.patches import Patch
+
+    handles = [Patch(color=OK_COLOR, label="within limit"), Patch(color=BREACH_COLOR, label="breach"),
+               *ax.get_legend_handles_labels()[0]]
+    ax.legend(handles=handles, fontsize=8, loc="lower right")
+    ax.set_title("Drift per feature, reference -> current", fontsize=10)
+    return fig
+
+
+def plot_skewness(table_or_ref: Any, cur: Any = None, features: Sequence[str] = ()) -> Any:
+    """Skewness before and after per numeric feature (from `skew_table` or from the two frames)."""
+    import numpy as np
+
+    df = table_or_ref.data if hasattr(table_or_ref, "data") else table_or_ref
+    if cur is not None:
+        df = skew_table(table_or_ref, cur, features).data
+    fig, (ax,) = figure(height=max(2.5, 0.45 * len(df) + 1.0))
+    pos = np.arange(len(df))
+    ax.barh(pos - 0.2, df["reference"], height=0.4, color=REFERENCE_COLOR, label="reference")
+    ax.barh(pos + 0.2, df["current"], height=0.4, color=CURRENT_COLOR, label="current")
+    ax.axvline(0, color="black", linewidth=0.8)
+    ax.set_yticks(pos, [_short(f, 40) for f in df["feature"]])
+    ax.invert_yaxis()
+    ax.set_xlabel("skewness")
+    ax.legend(fontsize=8)
+    ax.set_title("Skewness before (reference) and after (current)", fontsize=10)
+    return fig
+
+
+def plot_cohort_metrics(
+    report: Mapping[str, Any],
+    metrics: Sequence[str],
+    *,
+    max_gap: Mapping[str, float] | None = None,
+    minimum: Mapping[str, float] | None = None,
+    parity: float | None = None,
+    sizes: bool = True,
+) -> Any:
+    """Per-group bars of each metric, the selection rate and the group sizes for one cohort.
+
+    The allowed gap is a band below the best judged group: a judged bar outside it breaches
+    `max_gap`. The minimum is a dashed line. Groups too small to judge are hatched grey.
+    """
+    import numpy as np
+    from matplotlib.patches import Patch
+
+    groups = report["groups"]
+    labels = list(groups)
+    panels = [*metrics, "selection_rate"] + (["rows"] if sizes else [])
+    fig, axes = figure(len(panels), height=3.4, width=max(WIDTH_IN, 2.6 * len(panels)))
+    pos = np.arange(len(labels))
+    judged = [groups[g]["judged"] for g in labels]
+    for ax, panel in zip(axes, panels, strict=True):
+        if panel == "rows":
+            vals = [groups[g]["n"] for g in labels]
+            limit, gap = float(report["min_rows"]), None
+        elif panel == "selection_rate":
+            vals = [groups[g]["selection_rate"] for g in labels]
+            limit, gap = None, parity
+        else:
+            vals = [groups[g]["metrics"].get(panel, math.nan) for g in labels]
+            limit, gap = (minimum or {}).get(panel), (max_gap or {}).get(panel)
+        vals = [math.nan if v is None else float(v) for v in vals]
+        judged_vals = [v for v, j in zip(vals, judged, strict=True) if j and not math.isnan(v)]
+        top = max(judged_vals) if judged_vals else None
+        colors = []
+        for v, j in zip(vals, judged, strict=True):
+            outside = (gap is not None and top is not None and v < top - gap) or (
+                panel != "rows" and limit is not None and v < limit)
+            colors.append(NOT_JUDGED_COLOR if not j else BREACH_COLOR if outside else OK_COLOR)
+        bars = ax.bar(pos, np.nan_to_num(vals), color=colors)
+        for bar, j in zip(bars, judged, strict=True):
+            if not j:
+                bar.set_hatch("//")
+        if gap is not None and top is not None and len(judged_vals) >= 2:
+            ax.axhspan(top - gap, top, color="#55a868", alpha=0.15, label=f"allowed gap {gap:g}")
+        if limit is not None:
+            what = "min rows" if panel == "rows" else "minimum"
+            ax.axhline(limit, color="black", linestyle="--", linewidth=1, label=f"{what} {limit:g}")
+        ax.set_xticks(pos, [_short(g, 14) for g in labels], rotation=30 if len(labels) > 2 else 0, ha="right" if len(labels) > 2 else "center")
+        ax.set_title(panel.replace("_", " "), fontsize=10)
+        ax.set_ylabel("rows" if panel == "rows" else panel.replace("_", " "))
+        if panel != "rows":
+            ax.set_ylim(0, 1.05)
+        handles = ax.get_legend_handles_labels()[0]
+        if not all(judged):
+            handles.append(Patch(facecolor=NOT_JUDGED_COLOR, hatch="//", label="not judged (too few rows)"))
+        if any(c == BREACH_COLOR for c in colors):
+            handles.append(Patch(color=BREACH_COLOR, label="breach"))
+        if handles:
+            ax.legend(handles=handles, fontsize=7, loc="lower left")
+    fig.suptitle(f"Cohort {report['cohort']}", fontsize=11)
+    return fig
+
+
+def plot_latency(
+    log_df: Any,
+    timestamp: str = "ts",
+    latency_ms: str = "latency_ms",
+    *,
+    p50_ms: float | None = None,
+    p95_ms: float | None = None,
+    freq: str = "D",
+) -> Any:
+    """Latency percentiles per period from the prediction log, a linear trend of the median, the budget."""
+    import numpy as np
+    import pandas as pd
+
+    ts = pd.to_datetime(log_df[timestamp], errors="coerce", utc=True, format="ISO8601").dt.tz_localize(None)
+    lat = pd.to_numeric(log_df[latency_ms], errors="coerce")
+    frame = pd.DataFrame({"ts": ts, "lat": lat}).dropna()
+    per = frame.groupby(frame["ts"].dt.floor(freq))["lat"]
+    stats = pd.DataFrame({"p50": per.quantile(0.5), "p95": per.quantile(0.95), "p99": per.quantile(0.99)})
+    fig, (ax,) = figure(height=3.4)
+    for col, style in (("p50", "-o"), ("p95", "-s"), ("p99", ":^")):
+        ax.plot(stats.index, stats[col], style, markersize=3, label=col)
+    if len(stats) >= 2:
+        x = (stats.index - stats.index[0]).total_seconds().to_numpy() / 86400.0
+        slope, intercept = np.polyfit(x, stats["p50"].to_numpy(), 1)
+        ax.plot(stats.index, intercept + slope * x, color="black", linewidth=1,
+                label=f"p50 trend ({slope:+.3g} ms/day)")
+    for name, budget, color in (("p50", p50_ms, "#55a868"), ("p95", p95_ms, BREACH_COLOR)):
+        if budget is not None:
+            ax.axhline(budget, color=color, linestyle="--", linewidth=1, label=f"{name} budget {budget:g} ms")
+    ax.set_xlabel("time")
+    ax.set_ylabel("latency per row (ms)")
+    ax.set_title("Latency from the prediction log", fontsize=10)
+    ax.legend(fontsize=7, ncol=2)
+    fig.autofmt_xdate()
+    return fig
+
+
+def plot_throughput(log_df: Any, timestamp: str = "ts", freq: str = "D") -> Any:
+    """Predicted rows per period from the prediction log."""
+    import pandas as pd
+
+    ts = pd.to_datetime(log_df[timestamp], errors="coerce", utc=True, format="ISO8601").dt.tz_localize(None)
+    counts = ts.dropna().dt.floor(freq).value_counts().sort_index()
+    fig, (ax,) = figure(height=3.0)
+    ax.bar(counts.index, counts.to_numpy(), width=0.8 if freq == "D" else 0.03, color=OK_COLOR, label="rows")
+    ax.set_xlabel("time")
+    ax.set_ylabel(f"rows predicted per {'day' if freq == 'D' else freq}")
+    ax.set_title("Throughput from the prediction log", fontsize=10)
+    ax.legend(fontsize=8)
+    fig.autofmt_xdate()
+    return fig
+
+
+def plot_budgets(results: Sequence[CheckResult]) -> Any:
+    """Each measured resource as a share of its budget (latency, batch time, memory)."""
+    import numpy as np
+
+    results = [r for r in results if r.limit]
+    fig, (ax,) = figure(height=max(2.4, 0.45 * len(results) + 1.0))
+    pos = np.arange(len(results))
+    shares = [100.0 * (r.value or 0.0) / float(r.limit or 1.0) for r in results]
+    ax.barh(pos, shares, color=_status_colors(results))
+    ax.axvline(100, color="black", linestyle="--", linewidth=1, label="budget")
+    for p, r, s in zip(pos, results, shares, strict=True):
+        ax.text(s, p, f" {r.value:.3g} / {r.limit:g}" if r.value is not None else " n/a", va="center", fontsize=8)
+    ax.set_yticks(pos, [r.check.replace("_", " ") for r in results])
+    ax.invert_yaxis()
+    ax.set_xlabel("% of budget used")
+    ax.set_xlim(0, max([110.0, *[s * 1.25 for s in shares]]))
+    ax.set_title("Resources measured now, against the budget", fontsize=10)
+    ax.legend(fontsize=8, loc="lower right")
+    return fig
+
+
+def plot_baseline(results: Sequence[CheckResult], metric: str) -> Any:
+    """The model's metric against each dummy strategy and the previous version."""
+    import numpy as np
+
+    names, values, colors = [], [], []
+    model_value = None
+    for r in results:
+        d = r.details
+        model_value = d.get("model", model_value)
+        other = d.get("dummy") if r.check == "beats_dummy" else d.get("previous")
+        label = f"dummy: {r.subject}" if r.check == "beats_dummy" else "previous version"
+        names.append(label)
+        values.append(math.nan if other is None else float(other))
+        colors.append(BREACH_COLOR if status(r) == "breach" else REFERENCE_COLOR)
+    names.insert(0, "model")
+    values.insert(0, math.nan if model_value is None else float(model_value))
+    colors.insert(0, CURRENT_COLOR)
+    fig, (ax,) = figure(height=3.0)
+    pos = np.arange(len(names))
+    ax.bar(pos, np.nan_to_num(values), color=colors)
+    for p, v in zip(pos, values, strict=True):
+        ax.text(p, 0 if math.isnan(v) else v, f"{v:.3f}", ha="center", va="bottom", fontsize=8)
+    ax.set_xticks(pos, names)
+    ax.set_ylabel(metric)
+    ax.set_title(f"{metric}: model vs baselines (a red bar is one the model does not beat by enough)", fontsize=9)
+    return fig
+
+
+def plot_curves(y_true: Any, scores: Mapping[str, Any], task: str = "binary_classification") -> Any:
+    """ROC curves (binary classification) or absolute-error curves (regression), one per model."""
+    import numpy as np
+
+    fig, (ax,) = figure(height=3.6, width=6.0)
+    y = np.asarray(y_true)
+    if task == "binary_classification":
+        from sklearn.metrics import roc_auc_score, roc_curve
+
+        for name, s in scores.items():
+            s = np.asarray(s, dtype=float)
+            fpr, tpr, _ = roc_curve(y, s)
+            auc = roc_auc_score(y, s) if len(set(y.tolist())) == 2 else math.nan
+            ax.plot(fpr, tpr, label=f"{name} (AUC {auc:.3f})")
+        ax.plot([0, 1], [0, 1], color="grey", linestyle=":", linewidth=1)
+        ax.set_xlabel("false positive rate")
+        ax.set_ylabel("true positive rate")
+        ax.set_title("ROC curves", fontsize=10)
+    else:
+        for name, s in scores.items():
+            err = np.sort(np.abs(np.asarray(s, dtype=float).ravel() - y.astype(float)))
+            ax.plot(err, np.arange(1, err.size + 1) / max(err.size, 1), label=name)
+        ax.set_xlabel("absolute error")
+        ax.set_ylabel("share of rows with error <= x")
+        ax.set_title("Error curves", fontsize=10)
+    ax.legend(fontsize=8, loc="lower right")
+    return fig
+
+
+# --- data the notebooks assemble ---------------------------------------------------------
+
+
+def baseline_scores(project: Any, strategies: Sequence[str], dataset: str, train: str,
+                    previous: str | None = None) -> dict[str, Any]:
+    """{name: scores on `dataset`} of the model, each dummy strategy and the previous version."""
+    from .baseline import dummy_scores
+
+    out = {"model": project.scores(dataset)}
+    for s in strategies:
+        out[f"dummy: {s}"] = dummy_scores(s, project.X(train), project.y(train), project.X(dataset), seed=project.seed)
+    if previous:
+        out["previous version"] = project.previous_scores(previous, dataset)
+    return out
+
+
+def prediction_log(project: Any, log: Mapping[str, Any]) -> Any:
+    """The prediction log as a DataFrame, or None (with a printed reason) when there is none yet."""
+    from .infrastructure import read_log
+
+    path = project.path(log["path"])
+    if not path.is_file():
+        print(f"no prediction log at {log['path']} yet: the serving process writes it "
+              "through mlprod.checks.infrastructure.PredictionLogger")
+        return None
+    return read_log(path)
+
+
+def log_growth(project: Any, log: Mapping[str, Any]) -> CheckResult:
+    """Latency growth in the log; a not-judged result when the log does not exist yet."""
+    if not project.path(log["path"]).is_file():
+        return CheckResult("infrastructure", "latency_growth", True, f"no prediction log at {log['path']} yet",
+                           subject=log["path"], judged=False)
+    return project.check_log_growth(log)
+
+
+def fairness_checks(
+    project: Any,
+    dataset: str,
+    cohort: Mapping[str, Any],
+    *,
+    protected: bool,
+    max_gap: Mapping[str, float],
+    minimum: Mapping[str, float],
+    parity: float | None,
+    odds: float | None,
+    min_rows: int,
+) -> list[CheckResult]:
+    """The fairness checks of one cohort, as the generated tests run them."""
+    out: list[CheckResult] = []
+    if protected:
+        out += [project.check_max_gap(dataset, cohort, m, lim, min_rows) for m, lim in sorted(max_gap.items())]
+        if parity is not None:
+            out.append(project.check_demographic_parity(dataset, cohort, parity, min_rows))
+        if odds is not None:
+            out.append(project.check_equalized_odds(dataset, cohort, odds, min_rows))
+    for m, lim in sorted(minimum.items()):
+        out += project.check_min(dataset, cohort, m, lim, min_rows)
+    return out

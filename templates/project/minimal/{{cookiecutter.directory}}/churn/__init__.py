@@ -1,0 +1,1 @@
+"""The churn model package: replace `model.load` with your own loading code."""

@@ -1,0 +1,130 @@
+"""`mlprod init` (templates), `init --existing` and the template's single source of truth."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from mlprod.cli import main
+from mlprod.schema import load_spec
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
+    code = main(argv)
+    out = capsys.readouterr()
+    return code, out.out + out.err
+
+
+def test_credit_template_validates_with_dates_relative_to_today(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("MLPROD_TODAY", "2030-03-15")
+    code, out = run(["init", str(tmp_path / "proj"), "--no-input", "--name", "my_credit"], capsys)
+    assert code == 0, out
+    loaded = load_spec(tmp_path / "proj" / "mlprod.yaml")
+    spec = loaded.spec
+    assert spec.project.name == "my_credit"
+    assert spec.release is not None and spec.release.next is not None
+    assert spec.release.deployed == "2030-02-17"  # 26 days before today, like the example's plan
+    assert spec.release.deployed < "2030-03-15" < spec.release.next.planned < spec.release.expires
+    for rel in ("credit/pipeline.py", "credit/model.py", "prepare.py", "data/raw/german_credit.csv",
+                "data/README.md", "requirements.lock"):
+        assert (tmp_path / "proj" / rel).is_file(), rel
+    # nothing generated: the user runs `mlprod generate`
+    assert not (tmp_path / "proj" / "tests").exists()
+
+
+def test_minimal_template_scores_privacy_one(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("MLPROD_TODAY", "2026-11-27")
+    code, out = run(["init", str(tmp_path / "m"), "--template", "minimal", "--no-input"], capsys)
+    assert code == 0, out
+    spec = load_spec(tmp_path / "m" / "mlprod.yaml").spec
+    assert spec.privacy is not None and spec.privacy.signoff is not None
+    assert spec.privacy.signoff.on == "2026-11-27"
+    code, out = run(["score", "--spec", str(tmp_path / "m" / "mlprod.yaml"), "--format", "json"], capsys)
+    levels = {c["id"]: c["level"] for c in json.loads(out[out.index("{"):])["concerns"]}
+    assert levels.pop("privacy") == 1
+    assert set(levels.values()) == {0}
+
+
+def test_non_empty_folder_is_refused_and_left_alone(tmp_path, capsys):
+    target = tmp_path / "busy"
+    target.mkdir()
+    (target / "notes.txt").write_text("mine\n")
+    code, out = run(["init", str(target), "--no-input"], capsys)
+    assert code == 3
+    assert "not empty" in out and "Traceback" not in out
+    assert sorted(p.name for p in target.iterdir()) == ["notes.txt"]
+    assert (target / "notes.txt").read_text() == "mine\n"
+
+
+@pytest.mark.parametrize("name", ["Credit", "1abc", "class", "a-b", "{{ 7*7 }}", "x y"])
+def test_bad_project_names_are_refused_before_cookiecutter(tmp_path, capsys, name):
+    code, out = run(["init", str(tmp_path / "p"), "--no-input", "--name", name], capsys)
+    assert code == 2, out
+    assert "not a valid project name" in out
+    assert not (tmp_path / "p").exists()
+
+
+def test_template_is_a_current_copy_of_the_example():
+    proc = subprocess.run([sys.executable, str(REPO / "scripts" / "sync_templates.py"), "--check"],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, f"run `python scripts/sync_templates.py`:\n{proc.stdout}{proc.stderr}"
+
+
+def _customers(path: Path) -> None:
+    n = 120
+    df = pd.DataFrame({
+        "customer_id": range(n),
+        "full_name": [f"Person {i}" for i in range(n)],
+        "contact": [f"person{i}@mail.example.com" for i in range(n)],
+        "mobile number": [f"+44 20 7946 {i:04d}" for i in range(n)],
+        "age": [18 + (i * 7) % 60 for i in range(n)],
+        "monthly spend": [100.0 + (i * 13) % 250 for i in range(n)],
+        "region": [("north", "south", "east")[i % 3] for i in range(n)],
+        "churned": [i % 2 for i in range(n)],
+    })
+    path.parent.mkdir(parents=True, exist_ok=True)
+    df.to_csv(path, index=False)
+
+
+def test_existing_puts_pii_in_privacy_and_out_of_features(tmp_path, monkeypatch, capsys):
+    _customers(tmp_path / "data" / "customers.csv")
+    monkeypatch.chdir(tmp_path)
+    code, out = run(["init", "--existing", "--data", "data/customers.csv", "--target", "churned",
+                     "--model", "shop.model:load"], capsys)
+    assert code == 0, out
+    spec = load_spec(tmp_path / "mlprod.yaml").spec
+    assert spec.privacy is not None
+    assert set(spec.privacy.pii) == {"full_name", "contact", "mobile number"}
+    assert not set(spec.privacy.pii) & set(spec.data.features)
+    assert set(spec.data.features) == {"age", "monthly spend", "region"}
+    assert spec.data.id_column == "customer_id"
+    assert spec.model.load == "shop.model:load"
+    assert spec.data.columns["region"].values == ["east", "north", "south"]
+    assert {c.name for c in spec.cohorts} >= {"age_band", "region"}
+    # every inferred choice is commented for the user to confirm
+    text = (tmp_path / "mlprod.yaml").read_text()
+    assert text.count("#") >= 10
+
+
+def test_existing_refuses_to_overwrite_a_spec(tmp_path, monkeypatch, capsys):
+    _customers(tmp_path / "data" / "customers.csv")
+    (tmp_path / "mlprod.yaml").write_text("mine\n")
+    monkeypatch.chdir(tmp_path)
+    code, out = run(["init", "--existing", "--data", "data/customers.csv", "--target", "churned"], capsys)
+    assert code == 3 and "already exists" in out
+    assert (tmp_path / "mlprod.yaml").read_text() == "mine\n"
+
+
+def test_existing_unknown_target_is_a_usage_error(tmp_path, monkeypatch, capsys):
+    _customers(tmp_path / "data" / "customers.csv")
+    monkeypatch.chdir(tmp_path)
+    code, out = run(["init", "--existing", "--data", "data/customers.csv", "--target", "churn"], capsys)
+    assert code == 2 and "did you mean 'churned'" in out
+    assert not (tmp_path / "mlprod.yaml").exists()
