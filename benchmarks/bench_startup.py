@@ -70,7 +70,10 @@ def main() -> int:
     result["ratio_cpu"] = round(cpu_ratio, 3)
     result["target_wall_s"] = 0.25
     result["meets_target"] = result["mlprod_validate_wall_s"] <= 0.25  # type: ignore[operator]
-    print(f"ratio mlprod/bare typer: wall {wall_ratio:.2f}x, cpu {cpu_ratio:.2f}x (load avg {result['load_avg_1m']:.2f})")
+    print(
+        f"ratio mlprod/bare typer: wall {wall_ratio:.2f}x, cpu {cpu_ratio:.2f}x"
+        f" (load avg {result['load_avg_1m']:.2f})"
+    )
     print(json.dumps(result))
     return 0
 

@@ -112,7 +112,7 @@ class _Builder:
             # Keys are names: keep the text as written (so `on:` stays "on", not True).
             key = key_node.value
             if key in seen:
-                first_line, first_col = _mark(seen[key])
+                first_line, _ = _mark(seen[key])
                 line, _ = _mark(key_node)
                 self.problem(
                     key_node,
@@ -135,7 +135,9 @@ class _Builder:
             self.problem(node, loc, f"{text!r} is read as a boolean by YAML 1.1; {hint}, or write true/false")
             return text
         if tag == "tag:yaml.org,2002:timestamp":
-            self.problem(node, loc, f'bare date {text!r} is read as a date object; write it as a string: "{text}"')
+            self.problem(
+                node, loc, f'bare date {text!r} is read as a date object; write it as a string: "{text}"'
+            )
             return text
         if _SEXAGESIMAL.match(text):
             self.problem(node, loc, f"{text!r} is read as a base-60 number by YAML 1.1; {hint}")
@@ -172,7 +174,12 @@ def dotted(loc: Loc) -> str:
     return out
 
 
-_OPEN = (yaml.BlockMappingStartToken, yaml.BlockSequenceStartToken, yaml.FlowMappingStartToken, yaml.FlowSequenceStartToken)
+_OPEN = (
+    yaml.BlockMappingStartToken,
+    yaml.BlockSequenceStartToken,
+    yaml.FlowMappingStartToken,
+    yaml.FlowSequenceStartToken,
+)
 _CLOSE = (yaml.BlockEndToken, yaml.FlowMappingEndToken, yaml.FlowSequenceEndToken)
 
 
@@ -196,13 +203,19 @@ def _refuse_unsafe_tokens(text: str, file: str) -> list[Problem]:
             depth += 1
             if depth > MAX_DEPTH:
                 line, col = _mark(token)
-                problems.append(Problem(file, line, col, "", f"nesting deeper than {MAX_DEPTH} levels is not allowed"))
+                problems.append(
+                    Problem(file, line, col, "", f"nesting deeper than {MAX_DEPTH} levels is not allowed")
+                )
                 return problems
         elif isinstance(token, _CLOSE):
             depth -= 1
         if kind:
             line, col = _mark(token)
-            problems.append(Problem(file, line, col, "", f"{kind} is not allowed in mlprod.yaml; write the value out in full"))
+            problems.append(
+                Problem(
+                    file, line, col, "", f"{kind} is not allowed in mlprod.yaml; write the value out in full"
+                )
+            )
     return problems
 
 
@@ -214,19 +227,25 @@ def _line_col(text: str, index: int) -> tuple[int, int]:
 def _yaml_error(exc: yaml.YAMLError, text: str, file: str) -> Problem:
     if isinstance(exc, yaml.reader.ReaderError):
         line, col = _line_col(text, exc.position)
-        return Problem(file, line, col, "", f"character #x{exc.character:04x} is not allowed in YAML; remove it")
+        return Problem(
+            file, line, col, "", f"character #x{exc.character:04x} is not allowed in YAML; remove it"
+        )
     mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
     line, col = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
     problem = str(getattr(exc, "problem", None) or exc)
     context = getattr(exc, "context", None)
     if "single document" in f"{context} {problem}":
-        return Problem(file, line, col, "", "the file holds several YAML documents ('---'); mlprod.yaml must hold one")
+        return Problem(
+            file, line, col, "", "the file holds several YAML documents ('---'); mlprod.yaml must hold one"
+        )
     # A tab in the indentation gives a confusing scanner message; name the tab instead.
     lines = text.split("\n")
     for number in (line, line - 1):
         tab = _TAB_INDENT.match(lines[number - 1]) if 0 < number <= len(lines) else None
         if tab:
-            return Problem(file, number, tab.end(), "", "a tab character indents this line; YAML needs spaces")
+            return Problem(
+                file, number, tab.end(), "", "a tab character indents this line; YAML needs spaces"
+            )
     context_mark = getattr(exc, "context_mark", None)
     if context and context_mark is not None and context_mark.line + 1 != line:
         context = f"{context} (line {context_mark.line + 1})"
@@ -238,15 +257,16 @@ def parse_yaml_text(text: str | bytes, file: str = "mlprod.yaml") -> LoadedYaml:
     """Parse YAML text with positions; raise `SpecError` with located problems."""
     too_big = f"the file is larger than {MAX_BYTES // 1024} KiB; mlprod.yaml should be a few KiB"
     if isinstance(text, bytes):
-        if len(text) > MAX_BYTES:
+        raw = text
+        if len(raw) > MAX_BYTES:
             raise SpecError([Problem(file, 1, 1, "", too_big)])
         try:
-            text = text.decode("utf-8")
+            text = raw.decode("utf-8")
         except UnicodeDecodeError as exc:
-            before = text[: exc.start]
+            before = raw[: exc.start]
             line = before.count(b"\n") + 1
             col = len(before[before.rfind(b"\n") + 1 :].decode("utf-8", "replace")) + 1
-            message = f"byte 0x{text[exc.start]:02x} is not valid UTF-8; save the file as UTF-8"
+            message = f"byte 0x{raw[exc.start]:02x} is not valid UTF-8; save the file as UTF-8"
             raise SpecError([Problem(file, line, col, "", message)]) from None
     if text.startswith("\ufeff"):
         text = text[1:]
@@ -284,7 +304,9 @@ def read_yaml_file(path: Path, display: str | None = None) -> LoadedYaml:
     except FileNotFoundError:
         raise SpecNotFound(f"no spec file at {path}", hint="run `mlprod init` to create one") from None
     except IsADirectoryError:
-        raise SpecNotFound(f"{path} is a folder, not a spec file", hint="pass the path of mlprod.yaml") from None
+        raise SpecNotFound(
+            f"{path} is a folder, not a spec file", hint="pass the path of mlprod.yaml"
+        ) from None
     except OSError as exc:
         raise SpecNotFound(f"cannot read {path}: {exc.strerror}") from None
     return parse_yaml_text(raw, name)

@@ -30,7 +30,7 @@ def check_rules(spec: Spec) -> list[Finding]:
     return list(_rules(spec))
 
 
-def _rules(spec: Spec) -> Iterator[Finding]:  # noqa: C901 - one flat list of rules
+def _rules(spec: Spec) -> Iterator[Finding]:
     datasets = set(spec.data.datasets)
     features = spec.data.features
     # features unique
@@ -60,7 +60,9 @@ def _rules(spec: Spec) -> Iterator[Finding]:  # noqa: C901 - one flat list of ru
             if name == st.name:
                 yield ("pipeline", "stages", i, "inputs", j), f"stage {st.name!r} cannot take itself as input"
             else:
-                yield from _ref(("pipeline", "stages", i, "inputs", j), name, "data set or stage", known_inputs)
+                yield from _ref(
+                    ("pipeline", "stages", i, "inputs", j), name, "data set or stage", known_inputs
+                )
     yield from _cycles(spec)
 
     # cohorts
@@ -87,7 +89,9 @@ def _rules(spec: Spec) -> Iterator[Finding]:  # noqa: C901 - one flat list of ru
                 yield (*loc, "where", j, "value"), f"op {flt.op.value!r} needs a list value, e.g. [a, b]"
             if flt.op not in ("in", "not_in") and is_list:
                 yield (*loc, "where", j, "value"), f"op {flt.op.value!r} needs a single value, not a list"
-            if flt.op in ("<", "<=", ">", ">=") and (isinstance(flt.value, bool) or not isinstance(flt.value, int | float)):
+            if flt.op in ("<", "<=", ">", ">=") and (
+                isinstance(flt.value, bool) or not isinstance(flt.value, int | float)
+            ):
                 yield (*loc, "where", j, "value"), f"op {flt.op.value!r} needs a number"
 
     fair = spec.fairness
@@ -104,8 +108,15 @@ def _rules(spec: Spec) -> Iterator[Finding]:  # noqa: C901 - one flat list of ru
 
     det = spec.determinism
     if det is not None and det.prediction_drift is not None:
-        yield from _ref(("determinism", "prediction_drift", "reference"), det.prediction_drift.reference, "data set", datasets)
-        yield from _ref(("determinism", "prediction_drift", "current"), det.prediction_drift.current, "data set", datasets)
+        yield from _ref(
+            ("determinism", "prediction_drift", "reference"),
+            det.prediction_drift.reference,
+            "data set",
+            datasets,
+        )
+        yield from _ref(
+            ("determinism", "prediction_drift", "current"), det.prediction_drift.current, "data set", datasets
+        )
 
     infra = spec.infrastructure
     if infra is not None:
@@ -122,12 +133,19 @@ def _rules(spec: Spec) -> Iterator[Finding]:  # noqa: C901 - one flat list of ru
             if rel.expires and rel.next.planned >= rel.expires:
                 yield (
                     ("release", "next", "planned"),
-                    f"the next release ({rel.next.planned}) must be planned before the model expires ({rel.expires})",
+                    f"the next release ({rel.next.planned}) must be planned before the model expires"
+                    f" ({rel.expires})",
                 )
             if _semver_key(rel.next.version) <= _semver_key(rel.version):
-                yield ("release", "next", "version"), f"next version {rel.next.version} must be above {rel.version}"
+                yield (
+                    ("release", "next", "version"),
+                    f"next version {rel.next.version} must be above {rel.version}",
+                )
         if rel.rollback_to is not None and _semver_key(rel.rollback_to) >= _semver_key(rel.version):
-            yield ("release", "rollback_to"), f"rollback_to {rel.rollback_to} must be an earlier version than {rel.version}"
+            yield (
+                ("release", "rollback_to"),
+                f"rollback_to {rel.rollback_to} must be an earlier version than {rel.version}",
+            )
         if rel.registry is not None and rel.registry.kind == "directory" and rel.registry.path is None:
             yield ("release", "registry", "path"), "a directory registry needs a 'path'"
 
@@ -136,7 +154,10 @@ def _rules(spec: Spec) -> Iterator[Finding]:  # noqa: C901 - one flat list of ru
         fset = set(features)
         for j, col in enumerate(priv.pii):
             if col in fset:
-                yield ("privacy", "pii", j), f"PII column {col!r} is listed as a feature; remove it from data.features"
+                yield (
+                    ("privacy", "pii", j),
+                    f"PII column {col!r} is listed as a feature; remove it from data.features",
+                )
         if priv.k_anonymity is not None:
             for j, name in enumerate(priv.k_anonymity.datasets):
                 yield from _ref(("privacy", "k_anonymity", "datasets", j), name, "data set", datasets)
@@ -144,7 +165,10 @@ def _rules(spec: Spec) -> Iterator[Finding]:  # noqa: C901 - one flat list of ru
                 yield ("privacy", "k_anonymity"), "k_anonymity needs 'quasi_identifiers'"
             for col, edges in priv.k_anonymity.generalize.items():
                 if any(edges[k] <= edges[k - 1] for k in range(1, len(edges))):
-                    yield ("privacy", "k_anonymity", "generalize", col), "bin edges must be strictly increasing"
+                    yield (
+                        ("privacy", "k_anonymity", "generalize", col),
+                        "bin edges must be strictly increasing",
+                    )
         if priv.scan is not None:
             for j, name in enumerate(priv.scan.datasets):
                 yield from _ref(("privacy", "scan", "datasets", j), name, "data set", datasets)
@@ -164,12 +188,20 @@ def _rules(spec: Spec) -> Iterator[Finding]:  # noqa: C901 - one flat list of ru
         if exp.mode == Mode.AUTOMATED:
             for j, f in enumerate(exp.expect_top):
                 if f not in fset_of(spec):
-                    yield ("explainability", "expect_top", j), f"{f!r} is not a feature{did_you_mean(f, set(features))}"
+                    yield (
+                        ("explainability", "expect_top", j),
+                        f"{f!r} is not a feature{did_you_mean(f, set(features))}",
+                    )
             if len(exp.expect_top) > exp.top_k:
-                yield ("explainability", "expect_top"), f"expect_top lists more features than top_k ({exp.top_k})"
-    col = spec.collaboration
-    if col is not None and col.regression is not None:
-        yield from _ref(("collaboration", "regression", "dataset"), col.regression.dataset, "data set", datasets)
+                yield (
+                    ("explainability", "expect_top"),
+                    f"expect_top lists more features than top_k ({exp.top_k})",
+                )
+    collab = spec.collaboration
+    if collab is not None and collab.regression is not None:
+        yield from _ref(
+            ("collaboration", "regression", "dataset"), collab.regression.dataset, "data set", datasets
+        )
 
     # Score bounds (0..20, 0..2) and keyword names are field-level rules (models, types).
 
@@ -195,7 +227,7 @@ def _cycles(spec: Spec) -> Iterator[Finding]:
         state[name] = 1
         for nxt in graph[name]:
             if state.get(nxt) == 1:
-                return [*trail[trail.index(nxt):], nxt] if nxt in trail else [name, nxt]
+                return [*trail[trail.index(nxt) :], nxt] if nxt in trail else [name, nxt]
             if nxt not in state:
                 found = visit(nxt, [*trail, nxt])
                 if found:

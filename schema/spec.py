@@ -62,6 +62,13 @@ class _Err:
     err: dict[str, Any]
 
 
+def _is_step(node: Any, part: Any) -> bool:
+    """Does `part` name an existing key of `node` (a mapping) or index of `node` (a list)?"""
+    if isinstance(node, dict):
+        return isinstance(part, str) and part in node
+    return isinstance(node, list) and type(part) is int and 0 <= part < len(node)
+
+
 def _clean_loc(raw: tuple[Any, ...], data: Any, kind: str) -> tuple[Loc, bool, bool]:
     """Real location of a pydantic error, whether it is about a key, and whether it is tagged."""
     node = data
@@ -70,10 +77,7 @@ def _clean_loc(raw: tuple[Any, ...], data: Any, kind: str) -> tuple[Loc, bool, b
     for i, part in enumerate(raw):
         if part == "[key]":
             is_key = True
-        elif isinstance(node, dict) and isinstance(part, str) and part in node:
-            out.append(part)
-            node = node[part]
-        elif isinstance(node, list) and type(part) is int and 0 <= part < len(node):
+        elif _is_step(node, part):
             out.append(part)
             node = node[part]
         elif kind == "missing" and i == len(raw) - 1 and isinstance(part, str | int):
@@ -242,7 +246,7 @@ def _problems(exc: ValidationError, loaded: LoadedYaml) -> list[Problem]:
     errs = []
     for err in exc.errors(include_url=False):
         loc, is_key, tagged = _clean_loc(tuple(err["loc"]), loaded.data, err["type"])
-        errs.append(_Err(loc, is_key, tagged, err))
+        errs.append(_Err(loc, is_key, tagged, dict(err)))
     # A union branch that got deeper (the list branch failing at item 1) explains more
     # than the branches that rejected the value's type outright; keep the deeper one.
     deeper = {e.loc[:k] for e in errs for k in range(len(e.loc))}
@@ -294,7 +298,8 @@ def validate_loaded(loaded: LoadedYaml) -> Spec:
     findings = check_rules(spec)
     if findings:
         problems = {
-            Problem(loaded.file, *loaded.positions.locate(loc), dotted(loc), msg): None for loc, msg in findings
+            Problem(loaded.file, *loaded.positions.locate(loc), dotted(loc), msg): None
+            for loc, msg in findings
         }
         raise SpecError(list(problems))
     return spec

@@ -65,7 +65,7 @@ def _semver(value: str) -> str:
 
 def _date(value: str) -> str:
     if not DATE_RE.match(value):
-        raise ValueError(f"{value!r} is not an ISO date: write it as \"YYYY-MM-DD\" in quotes")
+        raise ValueError(f'{value!r} is not an ISO date: write it as "YYYY-MM-DD" in quotes')
     try:
         _dt.date.fromisoformat(value)
     except ValueError as exc:
@@ -81,7 +81,7 @@ def _sha256(value: str) -> str:
 
 def _python_version(value: str) -> str:
     if not PY_VERSION_RE.match(value):
-        raise ValueError(f"{value!r} is not a Python version such as \"3.11\" (quote it)")
+        raise ValueError(f'{value!r} is not a Python version such as "3.11" (quote it)')
     return value
 
 
@@ -94,19 +94,27 @@ def _json(pattern: str | None = None, **extra: str) -> WithJsonSchema:
 
 
 Identifier = Annotated[
-    str, AfterValidator(_identifier), _json(IDENT_RE.pattern, description="lower-case identifier, not a keyword")
+    str,
+    AfterValidator(_identifier),
+    _json(IDENT_RE.pattern, description="lower-case identifier, not a keyword"),
 ]
 RelPath = Annotated[
     str,
     AfterValidator(_rel_path),
-    _json(r"^(?!/)(?![A-Za-z]:)(?!(.*/)?\.\.(/|$))(?!(.*/)?\.git(/|$))[^\\]+$",
-          description="relative POSIX path inside the project"),
+    _json(
+        r"^(?!/)(?![A-Za-z]:)(?!(.*/)?\.\.(/|$))(?!(.*/)?\.git(/|$))[^\\]+$",
+        description="relative POSIX path inside the project",
+    ),
 ]
-CallableRef = Annotated[str, AfterValidator(_callable), _json(CALLABLE_RE.pattern, description="module:callable")]
+CallableRef = Annotated[
+    str, AfterValidator(_callable), _json(CALLABLE_RE.pattern, description="module:callable")
+]
 SemVer = Annotated[str, AfterValidator(_semver), _json(SEMVER_RE.pattern, description="semantic version")]
 IsoDate = Annotated[str, AfterValidator(_date), _json(DATE_RE.pattern, format="date")]
 Sha256 = Annotated[str, AfterValidator(_sha256), _json(SHA256_RE.pattern)]
-PyVersion = Annotated[str, AfterValidator(_python_version), _json(PY_VERSION_RE.pattern, description="e.g. \"3.11\"")]
+PyVersion = Annotated[
+    str, AfterValidator(_python_version), _json(PY_VERSION_RE.pattern, description='e.g. "3.11"')
+]
 NonEmptyStr = Annotated[str, Field(min_length=1)]
 Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
 PositiveInt = Annotated[int, Field(gt=0)]

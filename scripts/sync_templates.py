@@ -53,12 +53,23 @@ def template_spec(text: str) -> str:
     return text
 
 
+def strip_managed_block(text: str) -> str:
+    """The text without mlprod's `# >>> mlprod` ... `# <<< mlprod` block."""
+    start, end = text.find("# >>> mlprod"), text.find("# <<< mlprod")
+    if start < 0 or end < 0:
+        return text
+    end = text.index("\n", end) + 1 if "\n" in text[end:] else len(text)
+    return text[:start].rstrip("\n") + "\n" + text[end:]
+
+
 def expected_files() -> dict[str, bytes]:
     out: dict[str, bytes] = {}
     for rel in FILES:
         data = (EXAMPLE / rel).read_bytes()
         if rel == "mlprod.yaml":
             data = template_spec(data.decode("utf-8")).encode("utf-8")
+        elif rel == ".gitignore":  # the managed block belongs to the example's own generate
+            data = strip_managed_block(data.decode("utf-8")).encode("utf-8")
         out[rel] = data
     return out
 

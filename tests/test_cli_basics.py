@@ -12,7 +12,15 @@ import mlprod
 from mlprod import cli
 from mlprod.cli import main
 from mlprod.commands import validate as validate_cmd
-from mlprod.errors import CheckFailed, ExitCode, MlprodError, RefusedError, SpecError, SpecNotFound, UsageError
+from mlprod.errors import (
+    CheckFailed,
+    ExitCode,
+    MlprodError,
+    RefusedError,
+    SpecError,
+    SpecNotFound,
+    UsageError,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -43,8 +51,15 @@ def test_command_help(capsys) -> None:
     assert "--format" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("argv", [["--no-such-option"], ["no-such-command"], ["validate", "--format", "xml"],
-                                  ["validate", "a.yaml", "b.yaml"]])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--no-such-option"],
+        ["no-such-command"],
+        ["validate", "--format", "xml"],
+        ["validate", "a.yaml", "b.yaml"],
+    ],
+)
 def test_usage_errors_exit_2(argv: list[str], capsys) -> None:
     assert main(argv) == 2
     out, err = capsys.readouterr()
@@ -54,7 +69,11 @@ def test_usage_errors_exit_2(argv: list[str], capsys) -> None:
 
 def test_exit_code_values_are_the_documented_contract() -> None:
     assert {c.name: int(c) for c in ExitCode} == {
-        "OK": 0, "CHECK_FAILED": 1, "INVALID": 2, "REFUSED": 3, "INTERNAL": 4,
+        "OK": 0,
+        "CHECK_FAILED": 1,
+        "INVALID": 2,
+        "REFUSED": 3,
+        "INTERNAL": 4,
     }
     assert SpecError([]).exit_code == ExitCode.INVALID
     assert SpecNotFound("x").exit_code == UsageError("x").exit_code == ExitCode.INVALID
@@ -73,8 +92,12 @@ def _patch_validate(monkeypatch: pytest.MonkeyPatch, replacement) -> None:
     import typer
 
     monkeypatch.setattr(validate_cmd, "validate", replacement)
-    fresh = typer.Typer(**{k: getattr(cli.app.info, k) for k in ("name", "help")}, no_args_is_help=True,
-                        add_completion=False, pretty_exceptions_enable=False)
+    fresh = typer.Typer(
+        **{k: getattr(cli.app.info, k) for k in ("name", "help")},
+        no_args_is_help=True,
+        add_completion=False,
+        pretty_exceptions_enable=False,
+    )
     fresh.callback()(cli._root)
     monkeypatch.setattr(cli, "app", fresh)
     monkeypatch.setattr(cli, "_registered", set())
@@ -104,11 +127,17 @@ def test_spec_error_exit_code_is_kept_with_debug(tmp_path: Path, capsys) -> None
 
 
 def test_console_script_in_a_real_process(tmp_path: Path) -> None:
-    proc = subprocess.run([sys.executable, "-m", "mlprod", "--version"], capture_output=True, text=True,
-                          cwd=tmp_path, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-m", "mlprod", "--version"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=60,
+    )
     assert proc.returncode == 0
     assert proc.stdout.strip() == f"mlprod {mlprod.__version__}"
-    proc = subprocess.run([sys.executable, "-m", "mlprod", "validate"], capture_output=True, text=True,
-                          cwd=tmp_path, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-m", "mlprod", "validate"], capture_output=True, text=True, cwd=tmp_path, timeout=60
+    )
     assert proc.returncode == 2
     assert "mlprod init" in proc.stderr and "Traceback" not in proc.stderr

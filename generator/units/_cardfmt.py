@@ -21,11 +21,16 @@ _EMAIL = re.compile(r"^[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[
 _URL = re.compile(r"^https?://[A-Za-z0-9\-._~:/?#@!$&*+,;=%]+$")
 
 
+# Control characters and everything str.splitlines() treats as a line break (\x0b, \x0c,
+# \x1c-\x1e, \x85, \u2028, \u2029): a viewer that splits on them would break a table row.
+_BREAKS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
+
+
 def cell(value: Any) -> str:
-    """User text for a table cell or a line (escaped; None -> an en dash)."""
+    """User text for a table cell or a line (escaped, one line; None -> an en dash)."""
     if value is None or value == "":
         return "–"
-    return str(md(value))
+    return str(md(_BREAKS.sub(" ", str(value))))
 
 
 def num(value: Any, digits: int = 3) -> str:
@@ -62,9 +67,9 @@ def contact(value: str | None) -> str:
         return "–"
     text = value.strip()
     if _EMAIL.match(text):
-        return f"[{md(text)}](mailto:{text})"
+        return f"[{cell(text)}](mailto:{text})"
     if _URL.match(text):
-        return f"[{md(text)}]({text})"
+        return f"[{cell(text)}]({text})"
     return cell(value)
 
 

@@ -339,26 +339,38 @@ def _status_colors(results: Sequence[CheckResult]) -> list[str]:
     return [{"breach": BREACH_COLOR, "ok": OK_COLOR}.get(status(r), NOT_JUDGED_COLOR) for r in results]
 
 
+def _over_colors(results: Sequence[CheckResult]) -> list[str]:
+    """Red when the value is over its limit, judged or not (budgets)."""
+    return [BREACH_COLOR if r.value is not None and r.limit is not None and r.value > r.limit else OK_COLOR
+            for r in results]
+
+
 def plot_drift_statistics(results: Sequence[CheckResult]) -> Any:
     """One bar per drift result (the statistic), its limit as a tick; breaches in red."""
     import numpy as np
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
 
     results = [r for r in results if r.check in ("feature_drift", "target_drift")]
-    fig, (ax,) = figure(height=max(2.5, 0.32 * len(results) + 1.0))
+    fig, (ax,) = figure(height=max(2.5, 0.3 * len(results) + 1.4))
     pos = np.arange(len(results))
     values = [0.0 if r.value is None else r.value for r in results]
     ax.barh(pos, values, color=_status_colors(results))
-    ax.scatter([r.limit if r.limit is not None else np.nan for r in results], pos, marker="|", s=300,
-               color="black", label="limit", zorder=3)
-    ax.set_yticks(pos, [_short(r.subject or r.check, 40) for r in results])
+    limits = [r.limit if r.limit is not None else np.nan for r in results]
+    ax.scatter(limits, pos, marker="|", s=250, color="black", zorder=3)
+    names = [("target " if r.check == "target_drift" else "") + str(r.subject or r.check) for r in results]
+    ax.set_yticks(pos, [_short(n, 40) for n in names])
     ax.invert_yaxis()
-    ax.set_xlabel("drift statistic (" + ", ".join(sorted({str(r.details.get("method", "")) for r in results})) + ")")
-    from matplotlib.patches import Patch
-
-    handles = [Patch(color=OK_COLOR, label="within limit"), Patch(color=BREACH_COLOR, label="breach"),
-               *ax.get_legend_handles_labels()[0]]
-    ax.legend(handles=handles, fontsize=8, loc="lower right")
+    ax.set_xlim(0, max([*values, *[x for x in limits if not math.isnan(x)], 0.01]) * 1.1)
+    methods = ", ".join(sorted({str(r.details.get("method", "")) for r in results}))
+    ax.set_xlabel(f"drift statistic ({methods})")
     ax.set_title("Drift per feature, reference -> current", fontsize=10)
+    handles = [
+        Patch(color=OK_COLOR, label="within limit"),
+        Patch(color=BREACH_COLOR, label="breach"),
+        Line2D([], [], color="black", marker="|", linestyle="none", markersize=12, label="limit"),
+    ]
+    fig.legend(handles=handles, loc="outside lower center", ncol=3, fontsize=8)
     return fig
 
 
@@ -389,61 +401,79 @@ def plot_cohort_metrics(
     max_gap: Mapping[str, float] | None = None,
     minimum: Mapping[str, float] | None = None,
     parity: float | None = None,
+    selection: bool = True,
     sizes: bool = True,
+    ncols: int = 3,
 ) -> Any:
     """Per-group bars of each metric, the selection rate and the group sizes for one cohort.
 
-    The allowed gap is a band below the best judged group: a judged bar outside it breaches
-    `max_gap`. The minimum is a dashed line. Groups too small to judge are hatched grey.
+    The allowed gap is a green band below the best judged group: a judged bar under it
+    breaches `max_gap`. A minimum is a dashed line. Groups too small to judge are hatched grey.
     """
     import numpy as np
+    from matplotlib.figure import Figure
+    from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
     groups = report["groups"]
     labels = list(groups)
-    panels = [*metrics, "selection_rate"] + (["rows"] if sizes else [])
-    fig, axes = figure(len(panels), height=3.4, width=max(WIDTH_IN, 2.6 * len(panels)))
+    panels = [*metrics] + (["selection_rate"] if selection else []) + (["rows"] if sizes else [])
+    ncols = min(ncols, len(panels))
+    nrows = math.ceil(len(panels) / ncols)
+    fig = Figure(figsize=(WIDTH_IN, 2.7 * nrows + 0.8), dpi=DPI, layout="constrained")
+    axes = list(fig.subplots(nrows, ncols, squeeze=False).ravel())
+    for ax in axes[len(panels):]:
+        ax.set_visible(False)
     pos = np.arange(len(labels))
     judged = [groups[g]["judged"] for g in labels]
-    for ax, panel in zip(axes, panels, strict=True):
+    seen: set[str] = set()
+    for ax, panel in zip(axes, panels, strict=False):
         if panel == "rows":
             vals = [groups[g]["n"] for g in labels]
-            limit, gap = float(report["min_rows"]), None
+            limit, gap, title = float(report["min_rows"]), None, f"rows (judged from {report['min_rows']})"
         elif panel == "selection_rate":
             vals = [groups[g]["selection_rate"] for g in labels]
             limit, gap = None, parity
+            title = "selection rate" + (f" (gap <= {parity:g})" if parity is not None else "")
         else:
             vals = [groups[g]["metrics"].get(panel, math.nan) for g in labels]
             limit, gap = (minimum or {}).get(panel), (max_gap or {}).get(panel)
+            parts = [f"gap <= {gap:g}" if gap is not None else "", f"min {limit:g}" if limit is not None else ""]
+            title = panel.replace("_", " ") + (f" ({', '.join(p for p in parts if p)})" if any(parts) else "")
         vals = [math.nan if v is None else float(v) for v in vals]
         judged_vals = [v for v, j in zip(vals, judged, strict=True) if j and not math.isnan(v)]
         top = max(judged_vals) if judged_vals else None
         colors = []
         for v, j in zip(vals, judged, strict=True):
-            outside = (gap is not None and top is not None and v < top - gap) or (
-                panel != "rows" and limit is not None and v < limit)
-            colors.append(NOT_JUDGED_COLOR if not j else BREACH_COLOR if outside else OK_COLOR)
-        bars = ax.bar(pos, np.nan_to_num(vals), color=colors)
+            low_gap = gap is not None and top is not None and v < top - gap
+            low_min = panel != "rows" and limit is not None and v < limit
+            colors.append(NOT_JUDGED_COLOR if not j else BREACH_COLOR if (low_gap or low_min) else OK_COLOR)
+        bars = ax.bar(pos, np.nan_to_num(vals), color=colors, zorder=2)
         for bar, j in zip(bars, judged, strict=True):
             if not j:
                 bar.set_hatch("//")
         if gap is not None and top is not None and len(judged_vals) >= 2:
-            ax.axhspan(top - gap, top, color="#55a868", alpha=0.15, label=f"allowed gap {gap:g}")
+            ax.axhspan(max(top - gap, 0.0), top, color="#55a868", alpha=0.25, zorder=0, linewidth=0)
+            seen.add("gap")
         if limit is not None:
-            what = "min rows" if panel == "rows" else "minimum"
-            ax.axhline(limit, color="black", linestyle="--", linewidth=1, label=f"{what} {limit:g}")
-        ax.set_xticks(pos, [_short(g, 14) for g in labels], rotation=30 if len(labels) > 2 else 0, ha="right" if len(labels) > 2 else "center")
-        ax.set_title(panel.replace("_", " "), fontsize=10)
-        ax.set_ylabel("rows" if panel == "rows" else panel.replace("_", " "))
+            ax.axhline(limit, color="black", linestyle="--", linewidth=1, zorder=3)
+            seen.add("min")
+        seen.update({OK_COLOR: "ok", BREACH_COLOR: "breach", NOT_JUDGED_COLOR: "small"}[c] for c in colors)
+        rotate = len(labels) > 2 or max(len(str(g)) for g in labels) > 10
+        ax.set_xticks(pos, [_short(g, 14) for g in labels], rotation=30 if rotate else 0,
+                      ha="right" if rotate else "center", fontsize=8)
+        ax.set_title(title, fontsize=9)
+        ax.set_ylabel("rows" if panel == "rows" else panel.replace("_", " "), fontsize=9)
         if panel != "rows":
             ax.set_ylim(0, 1.05)
-        handles = ax.get_legend_handles_labels()[0]
-        if not all(judged):
-            handles.append(Patch(facecolor=NOT_JUDGED_COLOR, hatch="//", label="not judged (too few rows)"))
-        if any(c == BREACH_COLOR for c in colors):
-            handles.append(Patch(color=BREACH_COLOR, label="breach"))
-        if handles:
-            ax.legend(handles=handles, fontsize=7, loc="lower left")
+    legend = {
+        "ok": Patch(color=OK_COLOR, label="judged group"),
+        "breach": Patch(color=BREACH_COLOR, label="breach"),
+        "small": Patch(facecolor=NOT_JUDGED_COLOR, hatch="//", label="not judged (too few rows)"),
+        "gap": Patch(color="#55a868", alpha=0.25, label="allowed gap below the best group"),
+        "min": Line2D([], [], color="black", linestyle="--", label="minimum"),
+    }
+    fig.legend(handles=[h for k, h in legend.items() if k in seen], loc="outside lower center", ncol=3, fontsize=8)
     fig.suptitle(f"Cohort {report['cohort']}", fontsize=11)
     return fig
 
@@ -477,10 +507,13 @@ def plot_latency(
     for name, budget, color in (("p50", p50_ms, "#55a868"), ("p95", p95_ms, BREACH_COLOR)):
         if budget is not None:
             ax.axhline(budget, color=color, linestyle="--", linewidth=1, label=f"{name} budget {budget:g} ms")
+    top = max([x for x in (p50_ms, p95_ms) if x is not None], default=0.0)
+    if len(stats) and top > 10 * float(stats["p99"].max()):  # budgets far above: keep the data readable
+        ax.set_yscale("log")
     ax.set_xlabel("time")
     ax.set_ylabel("latency per row (ms)")
     ax.set_title("Latency from the prediction log", fontsize=10)
-    ax.legend(fontsize=7, ncol=2)
+    fig.legend(loc="outside lower center", fontsize=7, ncol=3)
     fig.autofmt_xdate()
     return fig
 
@@ -509,7 +542,7 @@ def plot_budgets(results: Sequence[CheckResult]) -> Any:
     fig, (ax,) = figure(height=max(2.4, 0.45 * len(results) + 1.0))
     pos = np.arange(len(results))
     shares = [100.0 * (r.value or 0.0) / float(r.limit or 1.0) for r in results]
-    ax.barh(pos, shares, color=_status_colors(results))
+    ax.barh(pos, shares, color=_over_colors(results))
     ax.axvline(100, color="black", linestyle="--", linewidth=1, label="budget")
     for p, r, s in zip(pos, results, shares, strict=True):
         ax.text(s, p, f" {r.value:.3g} / {r.limit:g}" if r.value is not None else " n/a", va="center", fontsize=8)
@@ -523,30 +556,49 @@ def plot_budgets(results: Sequence[CheckResult]) -> Any:
 
 
 def plot_baseline(results: Sequence[CheckResult], metric: str) -> Any:
-    """The model's metric against each dummy strategy and the previous version."""
+    """The model's metric against each dummy strategy and the previous version, with each bar's limit."""
     import numpy as np
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
 
-    names, values, colors = [], [], []
+    from .baseline import higher_is_better
+
+    sign = 1.0 if higher_is_better(metric) else -1.0
+    names, values, limits, colors = [], [], [], []
     model_value = None
     for r in results:
         d = r.details
         model_value = d.get("model", model_value)
-        other = d.get("dummy") if r.check == "beats_dummy" else d.get("previous")
-        label = f"dummy: {r.subject}" if r.check == "beats_dummy" else "previous version"
-        names.append(label)
+        dummy = r.check == "beats_dummy"
+        other = d.get("dummy") if dummy else d.get("previous")
+        names.append(f"dummy: {r.subject}" if dummy else "previous version")
         values.append(math.nan if other is None else float(other))
+        model = math.nan if d.get("model") is None else float(d["model"])
+        # a dummy must stay `min_lift` below the model; the previous version at most `max_drop` above it
+        limits.append(model - sign * float(r.limit or 0.0) if dummy else model + sign * float(r.limit or 0.0))
         colors.append(BREACH_COLOR if status(r) == "breach" else REFERENCE_COLOR)
     names.insert(0, "model")
     values.insert(0, math.nan if model_value is None else float(model_value))
+    limits.insert(0, math.nan)
     colors.insert(0, CURRENT_COLOR)
-    fig, (ax,) = figure(height=3.0)
+    fig, (ax,) = figure(height=3.4)
     pos = np.arange(len(names))
     ax.bar(pos, np.nan_to_num(values), color=colors)
+    ax.hlines(limits, pos - 0.4, pos + 0.4, colors="black", linestyles="--", linewidth=1.2)
     for p, v in zip(pos, values, strict=True):
         ax.text(p, 0 if math.isnan(v) else v, f"{v:.3f}", ha="center", va="bottom", fontsize=8)
     ax.set_xticks(pos, names)
     ax.set_ylabel(metric)
-    ax.set_title(f"{metric}: model vs baselines (a red bar is one the model does not beat by enough)", fontsize=9)
+    top = max([v for v in [*values, *limits] if not math.isnan(v)], default=1.0)
+    ax.set_ylim(0, top * 1.12)
+    ax.set_title(f"{metric}: the model against its baselines", fontsize=10)
+    handles = [
+        Patch(color=CURRENT_COLOR, label="model"),
+        Patch(color=REFERENCE_COLOR, label="baseline (model beats it)"),
+        Patch(color=BREACH_COLOR, label="breach"),
+        Line2D([], [], color="black", linestyle="--", label="limit for this bar"),
+    ]
+    fig.legend(handles=handles, loc="outside lower center", ncol=4, fontsize=8)
     return fig
 
 
@@ -613,6 +665,51 @@ def log_growth(project: Any, log: Mapping[str, Any]) -> CheckResult:
         return CheckResult("infrastructure", "latency_growth", True, f"no prediction log at {log['path']} yet",
                            subject=log["path"], judged=False)
     return project.check_log_growth(log)
+
+
+def log_latency(project: Any, log: Mapping[str, Any], latency: Mapping[str, Any] | None) -> list[CheckResult]:
+    """p50/p95 per-row latency in the log's last `window_days` (up to today) within the latency budget.
+
+    Production evidence, unlike a timing taken on the machine running the notebook.
+    """
+    import pandas as pd
+
+    from .release import today
+    from .results import at_most
+
+    if not latency or not project.path(log["path"]).is_file():
+        return []
+    df = prediction_log(project, log)
+    ts = pd.to_datetime(df[log["timestamp"]], errors="coerce", utc=True, format="ISO8601").dt.tz_localize(None)
+    lat = pd.to_numeric(df[log["latency_ms"]], errors="coerce")
+    end = pd.Timestamp(today()) + pd.Timedelta(days=1)
+    days = int(log.get("window_days", 7))
+    recent = lat[(ts >= end - pd.Timedelta(days=days)) & (ts < end)].dropna()
+    out = []
+    for key, q in (("p50_ms", 0.5), ("p95_ms", 0.95)):
+        if latency.get(key) is None:
+            continue
+        name = key.removesuffix("_ms")
+        what = f"{name} latency per row in {log['path']} over the last {days} days, in ms"
+        if recent.empty:
+            out.append(CheckResult("infrastructure", f"log_latency_{name}", True, f"{what}: no rows to judge",
+                                   None, float(latency[key]), log["path"], judged=False))
+            continue
+        out.append(at_most("infrastructure", f"log_latency_{name}", float(recent.quantile(q)), float(latency[key]),
+                           what, subject=log["path"], details={"rows": int(recent.size)}))
+    return out
+
+
+def informational(results: Iterable[CheckResult]) -> list[CheckResult]:
+    """Timings taken on this machine: shown, not judged here (the generated tests judge them in CI)."""
+    from dataclasses import replace
+
+    return [
+        replace(r, judged=False, passed=True, message=f"{r.message} (measured here; judged by the generated tests)")
+        if r.check.startswith(("latency_", "batch_time"))
+        else r
+        for r in flatten(results)
+    ]
 
 
 def fairness_checks(

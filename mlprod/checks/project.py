@@ -21,11 +21,12 @@ from typing import Any
 from mlprod.errors import MlprodError
 
 from .project_checks import TRAIN_HINT, CheckFailure, ConcernChecks, MissingInput, StageError, ensure
+from .project_governance import GovernanceChecks
 
 __all__ = ["TRAIN_HINT", "CheckFailure", "MissingInput", "Project", "StageError", "ensure"]
 
 
-class Project(ConcernChecks):
+class Project(ConcernChecks, GovernanceChecks):
     """A project under test: paths relative to `root`, settings from the generated `config`.
 
     Config keys: task, target, positive_label, id_column, features, datasets {name: path},

@@ -46,7 +46,9 @@ def validate(
         loaded = load_spec(spec)
     except SpecError as exc:
         if format == Format.JSON:
-            typer.echo(json.dumps({"valid": False, "problems": [p.as_dict() for p in exc.problems]}, indent=2))
+            typer.echo(
+                json.dumps({"valid": False, "problems": [p.as_dict() for p in exc.problems]}, indent=2)
+            )
             return ExitCode.INVALID
         raise
     except SpecNotFound as exc:
@@ -63,7 +65,8 @@ def validate(
     manual = f" ({len(info['manual'])} manual)" if info["manual"] else ""
     typer.echo(
         f"{spec}: valid. {info['project']}: {len(info['concerns'])}/{len(CONCERNS)} concerns declared"
-        f"{manual} [{concerns}], {info['stages']} stages, {info['cohorts']} cohorts, {info['datasets']} datasets."
+        f"{manual} [{concerns}], {info['stages']} stages, {info['cohorts']} cohorts,"
+        f" {info['datasets']} datasets."
     )
     return ExitCode.OK
 

@@ -5,21 +5,81 @@ from __future__ import annotations
 from helpers import credit_spec_text
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from mlprod.schema import Spec, parse_spec_text
 
 from mlprod.errors import SpecError
-from mlprod.schema import Spec, parse_spec_text
 
 CREDIT = credit_spec_text()
 LINES = CREDIT.splitlines()
 
 # Values that trip YAML, the schema or the rules in different ways.
 TRICKY = [
-    "", "no", "yes", "on", "1.10", "1:30", "012", "2026-01-01", '"2026-02-30"', "[1, 2]", "{a: 1}",
-    "[]", "{}", ".nan", ".inf", "-1", "0", "'x'", "null", "~", "&a x", "*a", "!!str x", "!!python/object:os.system",
-    "[", "}", "'", '"', "x: y", "1e999", "true", "99999999999999999999999", "- a", "|", ">", "Train-Set",
-    "../up", "/abs", ".git/x", "a:b", "class", "1.0", "v1", "\t", "%YAML 1.1", "---", "...", "é", "\x00",
+    "",
+    "no",
+    "yes",
+    "on",
+    "1.10",
+    "1:30",
+    "012",
+    "2026-01-01",
+    '"2026-02-30"',
+    "[1, 2]",
+    "{a: 1}",
+    "[]",
+    "{}",
+    ".nan",
+    ".inf",
+    "-1",
+    "0",
+    "'x'",
+    "null",
+    "~",
+    "&a x",
+    "*a",
+    "!!str x",
+    "!!python/object:os.system",
+    "[",
+    "}",
+    "'",
+    '"',
+    "x: y",
+    "1e999",
+    "true",
+    "99999999999999999999999",
+    "- a",
+    "|",
+    ">",
+    "Train-Set",
+    "../up",
+    "/abs",
+    ".git/x",
+    "a:b",
+    "class",
+    "1.0",
+    "v1",
+    "\t",
+    "%YAML 1.1",
+    "---",
+    "...",
+    "é",
+    "\x00",
 ]
-KEYS = ["name", "version", "stages", "inputs", "<<", "x", "on", "by", "bins", "where", "path", "expect", "  ", "?"]
+KEYS = [
+    "name",
+    "version",
+    "stages",
+    "inputs",
+    "<<",
+    "x",
+    "on",
+    "by",
+    "bins",
+    "where",
+    "path",
+    "expect",
+    "  ",
+    "?",
+]
 
 
 def _split(line: str) -> tuple[str, str] | None:
@@ -29,7 +89,9 @@ def _split(line: str) -> tuple[str, str] | None:
 
 @st.composite
 def mutations(draw: st.DrawFn) -> list[tuple[str, int, str]]:
-    kinds = st.sampled_from(["value", "key", "indent", "dedent", "delete", "insert", "swap", "chars", "duplicate"])
+    kinds = st.sampled_from(
+        ["value", "key", "indent", "dedent", "delete", "insert", "swap", "chars", "duplicate"]
+    )
     payload = st.one_of(st.sampled_from(TRICKY), st.sampled_from(KEYS), st.text(max_size=12))
     steps = st.tuples(kinds, st.integers(0, len(LINES) - 1), payload)
     return draw(st.lists(steps, min_size=1, max_size=4))

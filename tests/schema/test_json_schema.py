@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 from helpers import credit_spec_text, minimal_spec_text
 from jsonschema import Draft202012Validator
-
 from mlprod.schema.export import SCHEMA_FILE, json_schema_text
 from mlprod.schema.loader import parse_yaml_text
 
@@ -42,7 +41,9 @@ def test_schema_has_dialect_and_title() -> None:
 def test_export_script_check_mode(tmp_path: Path) -> None:
     proc = subprocess.run(
         [sys.executable, str(ROOT / "scripts" / "export_schema.py"), "--check"],
-        capture_output=True, text=True, timeout=60,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert proc.returncode == 0, proc.stderr
 

@@ -13,7 +13,17 @@ from helpers import credit_spec_text, minimal_spec_text, read_tree, write_tree
 
 from mlprod.cli import main
 
-HEAVY = ("pandas", "numpy", "scipy", "sklearn", "jinja2", "nbformat", "nbclient", "cookiecutter", "matplotlib")
+HEAVY = (
+    "pandas",
+    "numpy",
+    "scipy",
+    "sklearn",
+    "jinja2",
+    "nbformat",
+    "nbclient",
+    "cookiecutter",
+    "matplotlib",
+)
 
 
 def test_valid_spec_prints_one_line_summary(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys) -> None:
@@ -31,15 +41,24 @@ def test_json_summary_counts_match_the_spec(tmp_path: Path, capsys) -> None:
     assert main(["validate", str(tmp_path / "spec.yaml"), "--format", "json"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert report == {
-        "valid": True, "file": str(tmp_path / "spec.yaml"), "project": "churn", "concerns": ["privacy"],
-        "manual": ["privacy"], "stages": 0, "cohorts": 0, "datasets": 2,
+        "valid": True,
+        "file": str(tmp_path / "spec.yaml"),
+        "project": "churn",
+        "concerns": ["privacy"],
+        "manual": ["privacy"],
+        "stages": 0,
+        "cohorts": 0,
+        "datasets": 2,
     }
 
 
 def test_all_problems_are_reported_at_once(tmp_path: Path, capsys) -> None:
-    text = credit_spec_text().replace("task: binary_classification", "task: binary").replace(
-        "dataset: test\n  strategies", "dataset: tset\n  strategies"
-    ).replace("min_each: 1", "min_each: 7")
+    text = (
+        credit_spec_text()
+        .replace("task: binary_classification", "task: binary")
+        .replace("dataset: test\n  strategies", "dataset: tset\n  strategies")
+        .replace("min_each: 1", "min_each: 7")
+    )
     write_tree(tmp_path, {"mlprod.yaml": text})
     assert main(["validate", str(tmp_path / "mlprod.yaml")]) == 2
     err = capsys.readouterr().err
@@ -64,13 +83,18 @@ def test_a_folder_is_not_a_spec(tmp_path: Path, capsys) -> None:
 def test_validate_never_imports_project_code(tmp_path: Path, capsys) -> None:
     """`model.load` and stage `run` name a module that would write a file when imported."""
     marker = tmp_path / "imported.txt"
-    spec = credit_spec_text().replace("credit.model:load_model", "evil_mod:load").replace(
-        "credit.pipeline:ingest", "evil_mod:ingest"
+    spec = (
+        credit_spec_text()
+        .replace("credit.model:load_model", "evil_mod:load")
+        .replace("credit.pipeline:ingest", "evil_mod:ingest")
     )
-    write_tree(tmp_path, {
-        "mlprod.yaml": spec,
-        "evil_mod.py": f"open({str(marker)!r}, 'w').write('imported')\ndef load(): pass\ndef ingest(x): pass\n",
-    })
+    write_tree(
+        tmp_path,
+        {
+            "mlprod.yaml": spec,
+            "evil_mod.py": f"open({str(marker)!r}, 'w').write('x')\ndef load(): pass\ndef ingest(x): pass\n",
+        },
+    )
     before = read_tree(tmp_path)
     sys.path.insert(0, str(tmp_path))
     try:
@@ -91,17 +115,30 @@ def test_start_up_imports_no_heavy_library(tmp_path: Path) -> None:
         f"heavy = sorted(m for m in {HEAVY!r} if m in sys.modules)\n"
         "print('HEAVY', heavy, rc)\n"
     )
-    proc = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True,
-                          env={**os.environ}, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env={**os.environ},
+        timeout=60,
+    )
     assert proc.returncode == 0, proc.stderr
     assert "HEAVY [] 0" in proc.stdout
 
 
 def test_importtime_shows_no_heavy_library(tmp_path: Path) -> None:
     write_tree(tmp_path, {"mlprod.yaml": minimal_spec_text()})
-    proc = subprocess.run([sys.executable, "-X", "importtime", "-m", "mlprod", "validate", "mlprod.yaml"],
-                          cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "mlprod", "validate", "mlprod.yaml"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert proc.returncode == 0, proc.stderr
-    imported = {line.rsplit("|", 1)[-1].strip() for line in proc.stderr.splitlines() if "import time:" in line}
+    imported = {
+        line.rsplit("|", 1)[-1].strip() for line in proc.stderr.splitlines() if "import time:" in line
+    }
     assert "mlprod.schema.models" in imported  # the probe itself works
     assert not {m for m in imported if m.split(".")[0] in HEAVY}

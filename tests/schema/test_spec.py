@@ -1,0 +1,160 @@
+"""Loading and validating specs: reference specs, positions, messages, helpers."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+from helpers import credit_spec_text, minimal_spec_text, write_tree
+from mlprod.schema import LoadedSpec, Spec, load_spec, parse_spec_text, spec_hash
+from mlprod.schema.loader import parse_yaml_text
+from mlprod.schema.rules import did_you_mean, stage_order
+from mlprod.schema.spec import allowed_keys
+
+from mlprod.errors import SpecError, SpecNotFound
+
+MINI = """version: 1
+project: {name: churn, task: binary_classification}
+data:
+  target: churned
+  features: [tenure, charges]
+  datasets: {train: {path: data/train.csv}, test: {path: data/test.csv}}
+model: {load: churn.model:load}
+"""
+
+
+def _problems(text: str) -> list[str]:
+    with pytest.raises(SpecError) as info:
+        parse_spec_text(text)
+    return [str(p) for p in info.value.problems]
+
+
+@pytest.mark.parametrize("text", [credit_spec_text(), minimal_spec_text()], ids=["credit", "minimal"])
+def test_reference_specs_validate_unchanged(text: str) -> None:
+    assert isinstance(parse_spec_text(text), Spec)
+
+
+def test_load_spec_returns_path_root_text_and_hash(tmp_path: Path) -> None:
+    write_tree(tmp_path, {"proj/mlprod.yaml": credit_spec_text()})
+    loaded = load_spec(tmp_path / "proj" / "mlprod.yaml")
+    assert isinstance(loaded, LoadedSpec)
+    assert loaded.root == (tmp_path / "proj").resolve()
+    assert loaded.text == credit_spec_text()
+    import hashlib
+
+    assert loaded.sha256 == hashlib.sha256(credit_spec_text().encode()).hexdigest()
+    assert loaded.spec.project.name == "credit_default"
+
+
+def test_spec_hash_ignores_line_endings() -> None:
+    assert spec_hash("a: 1\r\nb: 2\r\n") == spec_hash("a: 1\nb: 2\n")
+    assert spec_hash("a: 1\n") != spec_hash("a: 2\n")
+
+
+def test_missing_file_is_spec_not_found(tmp_path: Path) -> None:
+    with pytest.raises(SpecNotFound) as info:
+        load_spec(tmp_path / "mlprod.yaml")
+    assert "mlprod init" in (info.value.hint or "")
+
+
+def test_bom_and_crlf_are_accepted() -> None:
+    assert parse_spec_text(("\ufeff" + MINI).replace("\n", "\r\n").encode("utf-8")).project.name == "churn"
+
+
+def test_positions_of_keys_and_values() -> None:
+    loaded = parse_yaml_text(MINI)
+    assert loaded.positions.values[("data", "features", 1)] == (5, 22)
+    assert loaded.positions.keys[("data", "target")] == (4, 3)
+    assert loaded.positions.locate(("data", "nothing", 3)) == loaded.positions.values[("data",)]
+
+
+@pytest.mark.parametrize("word", ["y", "n", '"no"', "'off'", "true_col"])
+def test_words_that_stay_text(word: str) -> None:
+    # `y`/`n` are text in PyYAML and YAML 1.2; quoted words are always text.
+    spec = parse_spec_text(MINI.replace("target: churned", f"target: {word}"))
+    assert spec.data.target == word.strip("'\"")
+
+
+def test_keys_are_kept_as_written() -> None:
+    """`on:` is a key name (the signoff date), not the boolean true."""
+    text = MINI + 'privacy: {mode: manual, signoff: {by: Jane, on: "2026-11-20"}}\n'
+    assert parse_spec_text(text).privacy.signoff.on == "2026-11-20"
+
+
+def test_dict_keys_that_look_like_union_tags_are_real_steps() -> None:
+    """A column named `str` or `int` must not be mistaken for pydantic's branch tag."""
+    text = MINI + "  columns:\n    str: {dtype: texty}\n    int: {min: x}\n"
+    text = text.replace("model: {load: churn.model:load}\n", "") + "model: {load: churn.model:load}\n"
+    problems = _problems(text)
+    assert any(
+        p.startswith("mlprod.yaml:8:18: data.columns.str.dtype: 'texty' is not one of") for p in problems
+    )
+    assert "mlprod.yaml:9:16: data.columns.int.min: expected a number, got the text 'x'" in problems
+
+
+def test_union_failures_give_one_message() -> None:
+    text = MINI + "cohorts:\n  - name: c\n    where: [{column: tenure, op: '==', value: null}]\n"
+    problems = _problems(text)
+    assert problems == [
+        "mlprod.yaml:10:47: cohorts[0].where[0].value: "
+        "expected text, a number, true/false or a list, got nothing (an empty value)"
+    ]
+
+
+def test_every_problem_of_the_fields_at_once() -> None:
+    text = MINI.replace("task: binary_classification", "task: nope").replace("charges", "1.5") + "zzz: 1\n"
+    assert len(_problems(text)) == 3
+
+
+def test_cross_field_rules_report_together() -> None:
+    text = MINI + "baseline: {dataset: nope}\nexplainability: {dataset: alsonope}\nprivacy: {pii: [tenure]}\n"
+    problems = _problems(text)
+    assert [p.split(": ")[1] for p in problems] == [
+        "baseline.dataset",
+        "explainability.dataset",
+        "privacy.pii[0]",
+    ]
+
+
+def test_billion_laughs_is_refused_without_expanding() -> None:
+    lines = ['a0: &a0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+    lines += [f"a{i}: &a{i} [" + ",".join([f"*a{i - 1}"] * 9) + "]" for i in range(1, 10)]
+    start = time.perf_counter()
+    with pytest.raises(SpecError) as info:
+        parse_spec_text("\n".join(lines) + "\n")
+    assert time.perf_counter() - start < 2.0
+    assert all("not allowed" in p.message for p in info.value.problems)
+
+
+def test_deep_nesting_does_not_recurse() -> None:
+    with pytest.raises(SpecError) as info:
+        parse_spec_text("a: " + "[" * 5000 + "]" * 5000 + "\n")
+    assert "nesting deeper" in info.value.problems[0].message
+
+
+def test_control_character_is_located() -> None:
+    problems = _problems(MINI.replace("churned", "chu\x07rned"))
+    assert problems == ["mlprod.yaml:4:14: character #x0007 is not allowed in YAML; remove it"]
+
+
+def test_allowed_keys_follow_lists_dicts_and_optionals() -> None:
+    assert "threshold" in allowed_keys(("model",))
+    assert "min_rows" in allowed_keys(("pipeline", "stages", 3, "expect"))
+    assert allowed_keys(("data", "datasets", "train")) == ["path", "sha256"]
+    assert allowed_keys(("data", "features")) == []
+
+
+def test_did_you_mean() -> None:
+    assert did_you_mean("tset", {"test", "train"}) == " (did you mean 'test'?)"
+    assert did_you_mean("zzzz", {"test"}) == ""
+
+
+def test_stage_order_puts_inputs_first() -> None:
+    text = MINI + (
+        "pipeline:\n  stages:\n"
+        "    - {name: fit, run: m:fit, inputs: [feats]}\n"
+        "    - {name: feats, run: m:feats, inputs: [clean]}\n"
+        "    - {name: clean, run: m:clean, inputs: [train]}\n"
+    )
+    assert stage_order(parse_spec_text(text)) == ["clean", "feats", "fit"]
