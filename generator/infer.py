@@ -20,8 +20,9 @@ PII_NAME_RE = re.compile(
     r"|first_name|last_name|full_name|surname|name|address|street|zip|postcode|birth|dob|ip_address)($|_)",
     re.IGNORECASE,
 )
-SENSITIVE_RE = re.compile(r"(^|_)(sex|gender|race|ethnic\w*|religion|age|age_in_years|nationality|foreign\w*)($|_)",
-                          re.IGNORECASE)
+SENSITIVE_RE = re.compile(
+    r"(^|_)(sex|gender|race|ethnic\w*|religion|age|age_in_years|nationality|foreign\w*)($|_)", re.IGNORECASE
+)
 AGE_RE = re.compile(r"(^|_)age($|_|s)", re.IGNORECASE)
 ID_RE = re.compile(r"(^id$|_id$|^id_|uuid|identifier)", re.IGNORECASE)
 MAX_CATEGORIES = 20  # a text column with at most this many values gets a `values` expectation
@@ -62,7 +63,9 @@ def infer(df: Any, target: str) -> Inference:
     if target not in df.columns:
         from mlprod.schema.rules import did_you_mean
 
-        raise UsageError(f"target column {target!r} is not in the data{did_you_mean(target, set(map(str, df.columns)))}")
+        raise UsageError(
+            f"target column {target!r} is not in the data{did_you_mean(target, set(map(str, df.columns)))}"
+        )
     inf = Inference()
     y = df[target].dropna()
     n_classes = y.nunique()
@@ -82,7 +85,7 @@ def infer(df: Any, target: str) -> Inference:
         if col == target:
             continue
         s = df[col]
-        if name in found and found[name]:
+        if found.get(name):
             kinds = ", ".join(sorted(found[name]))
             inf.pii[name] = f"values look like {kinds}"
             continue
@@ -171,10 +174,15 @@ def render_spec(inf: Inference, *, name: str, data_path: str, target: str, model
         + ("" if model else "   # replace with the callable that returns your fitted model"),
     ]
     if inf.cohorts:
-        lines += ["", "cohorts:                         # candidate slices to watch: keep the meaningful ones"]
+        lines += [
+            "",
+            "cohorts:                         # candidate slices to watch: keep the meaningful ones",
+        ]
         for c in inf.cohorts:
             if "bins" in c:
-                lines.append(f"  - {{name: {c['name']}, by: {_q(c['by'])}, bins: {_q(c['bins'])}}}   # age-like column")
+                lines.append(
+                    f"  - {{name: {c['name']}, by: {_q(c['by'])}, bins: {_q(c['bins'])}}}   # age-like column"
+                )
             else:
                 lines.append(f"  - {{name: {c['name']}, by: {_q(c['by'])}}}   # few distinct values")
     lines += ["", "privacy:"]
@@ -189,8 +197,14 @@ def render_spec(inf: Inference, *, name: str, data_path: str, target: str, model
     lines += [
         "",
         "baseline:                        # the model must beat a dummy",
-        "  metric: " + ("rmse" if inf.task == "regression" else "roc_auc" if inf.task == "binary_classification"
-                        else "accuracy"),
+        "  metric: "
+        + (
+            "rmse"
+            if inf.task == "regression"
+            else "roc_auc"
+            if inf.task == "binary_classification"
+            else "accuracy"
+        ),
         "  dataset: train                 # use a held-out test set once you add one",
         "  strategies: [" + ("mean" if inf.task == "regression" else "prior") + "]",
         "  min_lift: 0.0",
@@ -203,19 +217,24 @@ def render_spec(inf: Inference, *, name: str, data_path: str, target: str, model
 
 def write_existing_spec(spec_path: Path, *, data: Path, target: str, model: str | None) -> str:
     """Infer, validate and write the spec; refuse to overwrite an existing one."""
-    from mlprod.checks.data import load_table
     from mlprod.schema import parse_spec_text
     from mlprod.schema.types import CALLABLE_RE
 
+    from mlprod.checks.data import load_table
+
     if spec_path.exists() or spec_path.is_symlink():
-        raise RefusedError(f"{spec_path} already exists; nothing was written", hint="edit it, or remove it first")
+        raise RefusedError(
+            f"{spec_path} already exists; nothing was written", hint="edit it, or remove it first"
+        )
     if model is not None and not CALLABLE_RE.match(model):
         raise UsageError(f"--model {model!r} is not a 'module:callable' reference")
     root = spec_path.parent.absolute()
     try:
         rel = data.absolute().relative_to(root).as_posix()
     except ValueError:
-        raise UsageError(f"{data} is outside {root}; mlprod paths are relative to the spec's folder") from None
+        raise UsageError(
+            f"{data} is outside {root}; mlprod paths are relative to the spec's folder"
+        ) from None
     try:
         df = load_table(data)
     except FileNotFoundError:

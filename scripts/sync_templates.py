@@ -45,7 +45,9 @@ SPEC_SUBSTITUTIONS = (
 def template_spec(text: str) -> str:
     """The example spec with the name and release dates as cookiecutter variables."""
     if "{{" in text or "{%" in text or "{#" in text:
-        raise SystemExit("examples/credit/mlprod.yaml contains jinja delimiters; the template cannot carry it")
+        raise SystemExit(
+            "examples/credit/mlprod.yaml contains jinja delimiters; the template cannot carry it"
+        )
     for old, new in SPEC_SUBSTITUTIONS:
         if text.count(old) != 1:
             raise SystemExit(f"examples/credit/mlprod.yaml: expected exactly one {old.strip()!r}")
@@ -77,15 +79,25 @@ def expected_files() -> dict[str, bytes]:
 def stale_files() -> list[str]:
     """Template files that differ from (or are missing against) the example, and extras."""
     want = expected_files()
-    stale = [rel for rel, data in want.items() if not (TEMPLATE / rel).is_file() or (TEMPLATE / rel).read_bytes() != data]
-    have = {p.relative_to(TEMPLATE).as_posix() for p in TEMPLATE.rglob("*") if p.is_file()} if TEMPLATE.exists() else set()
+    stale = [
+        rel
+        for rel, data in want.items()
+        if not (TEMPLATE / rel).is_file() or (TEMPLATE / rel).read_bytes() != data
+    ]
+    have = (
+        {p.relative_to(TEMPLATE).as_posix() for p in TEMPLATE.rglob("*") if p.is_file()}
+        if TEMPLATE.exists()
+        else set()
+    )
     stale += sorted(have - set(want))
     return stale
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true", help="exit 1 when the template is stale; write nothing")
+    parser.add_argument(
+        "--check", action="store_true", help="exit 1 when the template is stale; write nothing"
+    )
     args = parser.parse_args()
     stale = stale_files()
     if args.check:

@@ -16,6 +16,7 @@ import math
 import re
 from typing import Any
 
+from ._card_numbers import METRIC_NAMES
 from ._cardfmt import get, items
 
 STYLE = """
@@ -34,7 +35,8 @@ em { color: #57606a; }
 figure { margin: 1em 0; }
 figure img { max-width: 100%; border: 1px solid #d0d7de; }
 figcaption { color: #57606a; font-size: 13px; }
-.meta { font-size: 12px; color: #57606a; }
+.glance { background: #f6f8fa; border: 1px solid #d0d7de; border-radius: 6px; padding: 0 1em .5em; }
+.glance h2 { border: 0; margin-top: .6em; }
 """
 
 
@@ -90,7 +92,7 @@ def cohort_chart(ev: dict[str, Any] | None) -> str | None:
         ref = _finite(overall.get(metric)) if isinstance(overall, dict) else None
         if ref is not None:
             ax.axvline(ref, color="#cf222e", linestyle="--", linewidth=1)
-        ax.set_title(_label(metric), fontsize=10)
+        ax.set_title(_label(METRIC_NAMES.get(metric, metric)), fontsize=10)
         ax.set_xlim(0, max([1.0, *[v for v in values if v is not None]]) * 1.12)
         ax.tick_params(labelsize=8)
         ax.grid(axis="x", alpha=0.3)
@@ -109,6 +111,30 @@ def _label(value: Any) -> str:
     return text.replace("\\", "\\\\").replace("$", r"\$")
 
 
+def at_a_glance(ev: dict[str, Any] | None) -> str:
+    """Headline numbers as escaped HTML (empty without an evaluation)."""
+    if not isinstance(ev, dict):
+        return ""
+    e = html.escape
+    parts = []
+    metrics = get(ev, "overall", "metrics") or {}
+    if isinstance(metrics, dict):
+        for key, name in (("roc_auc", "ROC AUC"), ("accuracy", "accuracy"), ("rmse", "RMSE"), ("r2", "R²")):
+            v = _finite(metrics.get(key))
+            if v is not None:
+                parts.append(f"{name} <b>{v:.3f}</b>")
+    dataset = get(ev, "overall", "dataset")
+    line = " · ".join(parts) + (f" on data set {e(str(dataset))}" if parts and dataset else "")
+    summary = get(ev, "summary")
+    if isinstance(summary, dict):
+        counts = [summary.get(k) for k in ("checks", "failed", "not_judged")]
+        if all(isinstance(c, int) for c in counts):
+            line += f"; {counts[0]} checks measured, <b>{counts[1]} failed</b>, {counts[2]} not judged"
+    model = get(ev, "model", "sha256")
+    line += f"; model sha256 <code>{e(str(model)[:12])}</code>, measured {e(str(get(ev, 'date')))}."
+    return f"<p>{line}</p>\n"
+
+
 def _finite(v: Any) -> float | None:
     if isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v):
         return float(v)
@@ -120,18 +146,25 @@ def card_html(card_text: str, ev: dict[str, Any] | None) -> str:
     _, body = _split_front_matter(card_text)
     content = markdown_to_html(body)
     chart = cohort_chart(ev)
+    glance = at_a_glance(ev)
     if chart is not None:
-        figure = (
+        glance += (
             f'<figure><img alt="Per-cohort metrics chart" src="{html.escape(chart, quote=True)}">'
-            "<figcaption>Per-cohort metrics from .mlprod/evaluation.json.</figcaption></figure>\n"
+            "<figcaption>Per-cohort metrics from .mlprod/evaluation.json; the tables are below."
+            "</figcaption></figure>\n"
         )
-        anchor = content.find("<h3>Per-cohort metrics</h3>")
-        end = content.find("</table>", anchor) if anchor != -1 else -1
-        if end != -1:
-            cut = end + len("</table>")
-            content = content[:cut] + "\n" + figure + content[cut:]
-        else:
-            content += figure
+    if glance:
+        # after the title and the status paragraph: the first thing a reader sees
+        h1 = content.find("</h1>")
+        para = content.find("</p>", h1) if h1 != -1 else -1
+        cut = para + len("</p>") if para != -1 else 0
+        content = (
+            content[:cut]
+            + '\n<section class="glance">\n<h2>At a glance</h2>\n'
+            + glance
+            + "</section>\n"
+            + content[cut:]
+        )
     title = re.search(r"<h1>(.*?)</h1>", content)
     head_title = re.sub(r"<[^>]+>", "", title.group(1)) if title else "Model card"
     return (

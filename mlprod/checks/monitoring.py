@@ -13,18 +13,32 @@ from __future__ import annotations
 
 import html
 import json
-import math
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from .monitoring_plots import (
+    BREACH_COLOR,
+    NOT_JUDGED_COLOR,
+    OK_COLOR,
+    figure,
+    plot_baseline,
+    plot_budgets,
+    plot_cohort_metrics,
+    plot_curves,
+    plot_densities,
+    plot_drift_statistics,
+    plot_latency,
+    plot_skewness,
+    plot_throughput,
+    png,
+    save,
+    show,
+    status,
+)
 from .results import CheckResult
 
 SUMMARY_MIME = "application/vnd.mlprod.checks+json"
-REFERENCE_COLOR, CURRENT_COLOR = "#4c72b0", "#dd8452"
-TARGET_COLORS = ("#55a868", "#c44e52", "#8172b2", "#937860", "#da8bc3")
-BREACH_COLOR, OK_COLOR, NOT_JUDGED_COLOR = "#c44e52", "#4c72b0", "#b0b0b0"
-WIDTH_IN, DPI = 8.0, 100  # 800 px wide: readable in a notebook and at README size
 
 
 # --- project and status ------------------------------------------------------------------
@@ -45,8 +59,12 @@ def find_root(root: str | Path = ".", marker: str = "mlprod.yaml") -> Path:
     return given
 
 
-def open_project(root: str | Path, config: Mapping[str, Any], datasets: Mapping[str, str] | None = None,
-                 marker: str = "mlprod.yaml") -> Any:
+def open_project(
+    root: str | Path,
+    config: Mapping[str, Any],
+    datasets: Mapping[str, str] | None = None,
+    marker: str = "mlprod.yaml",
+) -> Any:
     """A `Project` (the generated tests' facade) for the notebook; `datasets` overrides config paths."""
     from .project import Project
 
@@ -54,13 +72,6 @@ def open_project(root: str | Path, config: Mapping[str, Any], datasets: Mapping[
     if datasets is not None:
         cfg["datasets"] = {**cfg.get("datasets", {}), **dict(datasets)}
     return Project(find_root(root, marker), cfg)
-
-
-def status(result: CheckResult) -> str:
-    """'breach', 'ok' or 'not judged'."""
-    if not result.judged:
-        return "not judged"
-    return "ok" if result.passed else "breach"
 
 
 def flatten(results: Iterable[CheckResult | Iterable[CheckResult]]) -> list[CheckResult]:
@@ -161,8 +172,11 @@ def drift_table(results: Sequence[CheckResult]) -> Any:
         }
         for r in results
     ]
-    return highlight(pd.DataFrame(rows, columns=["status", "column", "check", "method", "kind", "value",
-                                                 "limit", "message"]))
+    return highlight(
+        pd.DataFrame(
+            rows, columns=["status", "column", "check", "method", "kind", "value", "limit", "message"]
+        )
+    )
 
 
 def skew_table(ref: Any, cur: Any, features: Sequence[str], max_change: float | None = None) -> Any:
@@ -178,10 +192,19 @@ def skew_table(ref: Any, cur: Any, features: Sequence[str], max_change: float | 
         before, after = skewness(ref[f]), skewness(cur[f])
         change = abs(after - before)
         breach = max_change is not None and not (change <= max_change)
-        rows.append({"status": "breach" if breach else "ok", "feature": f, "reference": before,
-                     "current": after, "change": change, "limit": max_change})
-    return highlight(pd.DataFrame(rows, columns=["status", "feature", "reference", "current", "change",
-                                                 "limit"]))
+        rows.append(
+            {
+                "status": "breach" if breach else "ok",
+                "feature": f,
+                "reference": before,
+                "current": after,
+                "change": change,
+                "limit": max_change,
+            }
+        )
+    return highlight(
+        pd.DataFrame(rows, columns=["status", "feature", "reference", "current", "change", "limit"])
+    )
 
 
 def group_table(reports: Sequence[Mapping[str, Any]]) -> Any:
@@ -189,459 +212,85 @@ def group_table(reports: Sequence[Mapping[str, Any]]) -> Any:
     import pandas as pd
 
     rows = [
-        {"status": "ok" if g["judged"] else "not judged", "cohort": rep["cohort"], "group": label,
-         "rows": g["n"], "min_rows": rep["min_rows"], "selection_rate": g["selection_rate"]}
+        {
+            "status": "ok" if g["judged"] else "not judged",
+            "cohort": rep["cohort"],
+            "group": label,
+            "rows": g["n"],
+            "min_rows": rep["min_rows"],
+            "selection_rate": g["selection_rate"],
+        }
         for rep in reports
         for label, g in rep["groups"].items()
     ]
-    return highlight(pd.DataFrame(rows, columns=["status", "cohort", "group", "rows", "min_rows",
-                                                 "selection_rate"]))
+    return highlight(
+        pd.DataFrame(rows, columns=["status", "cohort", "group", "rows", "min_rows", "selection_rate"])
+    )
 
 
 def highlight(df: Any) -> Any:
     """A Styler colouring breach rows red and not-judged rows grey (plain DataFrame without jinja2)."""
     colors = {"breach": "background-color: #f8d7da", "not judged": "color: #777777"}
-    try:
-        import jinja2  # noqa: F401  (pandas' Styler needs it)
-    except ImportError:  # pragma: no cover
+    import importlib.util
+
+    if importlib.util.find_spec("jinja2") is None:  # pandas' Styler needs it; plain table without
         return df
     return df.style.apply(lambda row: [colors.get(row["status"], "")] * len(row), axis=1).format(
         precision=3, na_rep="-"
     )
 
 
-# --- figures -----------------------------------------------------------------------------
-
-
-def figure(ncols: int = 1, height: float = 3.2, width: float = WIDTH_IN) -> tuple[Any, list[Any]]:
-    """A Figure of `ncols` side-by-side axes, 800 px wide at the default DPI."""
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(width, height), dpi=DPI, layout="constrained")
-    axes = fig.subplots(1, ncols, squeeze=False)[0]
-    return fig, list(axes)
-
-
-def png(fig: Any, dpi: int = DPI) -> bytes:
-    """The figure as PNG bytes."""
-    import io
-
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi, metadata={"Software": None})
-    return buf.getvalue()
-
-
-def show(fig: Any) -> None:
-    """Display a figure as a PNG (works under any matplotlib backend)."""
-    from IPython.display import Image, display
-
-    display(Image(data=png(fig), format="png"))
-
-
-def save(fig: Any, path: str | Path) -> None:
-    """Write a figure as PNG (used for the README images)."""
-    Path(path).write_bytes(png(fig))
-
-
-def _short(text: Any, n: int = 28) -> str:
-    s = str(text)
-    return s if len(s) <= n else s[: n - 1] + "…"
-
-
-def _discrete(s: Any) -> bool:
-    from .drift import is_numeric
-
-    return not is_numeric(s) or s.nunique(dropna=True) <= 12
-
-
-def _density(ax: Any, values: Any, grid: Any, **style: Any) -> None:
-    import numpy as np
-    from scipy.stats import gaussian_kde
-
-    v = np.asarray(values, dtype=float)
-    v = v[~np.isnan(v)]
-    if v.size < 2 or np.ptp(v) == 0:
-        if v.size:
-            ax.axvline(float(v[0]), **style)
-        return
-    ax.plot(grid, gaussian_kde(v)(grid), **style)
-
-
-def _shares(ax: Any, series: Sequence[tuple[str, Any, dict[str, Any]]], categories: list[Any]) -> None:
-    """Horizontal bars: the share of rows in each category, one bar per series."""
-    import numpy as np
-
-    k = len(series)
-    height = 0.8 / k
-    pos = np.arange(len(categories))
-    for i, (label, values, style) in enumerate(series):
-        counts = values.value_counts(dropna=False)
-        total = max(len(values), 1)
-        shares = [counts.get(c, 0) / total for c in categories]
-        ax.barh(pos + (i - (k - 1) / 2) * height, shares, height=height, label=label, **style)
-    ax.set_yticks(pos, [_short(c) for c in categories])
-    ax.invert_yaxis()
-    ax.set_xlabel("share of rows")
-
-
-def plot_densities(ref: Any, cur: Any, feature: str, target: str | None = None) -> Any:
-    """Reference vs current distribution of one feature; with `target`, also split by target value.
-
-    Continuous columns get kernel density estimates; categorical and low-cardinality columns
-    get the share of rows per category.
-    """
-    import numpy as np
-    import pandas as pd
-
-    split = target is not None and target in ref.columns and target in cur.columns
-    r, c = ref[feature], cur[feature]
-    discrete = _discrete(r) or _discrete(c)
-    categories: list[Any] = []
-    if discrete:
-        categories = list(dict.fromkeys([*pd.Series(r).value_counts().index, *pd.Series(c).value_counts().index]))
-    height = max(3.2, 0.28 * len(categories) * (2 if split else 1) + 1.2) if discrete else 3.2
-    fig, axes = figure(2 if split else 1, height=height)
-    sides = (("reference", r, REFERENCE_COLOR, "--"), ("current", c, CURRENT_COLOR, "-"))
-    if discrete:
-        _shares(axes[0], [(name, s, {"color": col}) for name, s, col, _ in sides], categories)
-    else:
-        both = np.concatenate([r.to_numpy(dtype=float, na_value=np.nan), c.to_numpy(dtype=float, na_value=np.nan)])
-        grid = np.linspace(np.nanmin(both), np.nanmax(both), 200)
-        for name, s, col, _ in sides:
-            _density(axes[0], s, grid, color=col, label=f"{name} (n={len(s)})")
-        axes[0].set_xlabel(feature)
-        axes[0].set_ylabel("density")
-    axes[0].set_title(_short(feature, 48), fontsize=10)
-    axes[0].legend(fontsize=8)
-    if split:
-        ax = axes[1]
-        values = sorted(set(ref[target].dropna()) | set(cur[target].dropna()), key=str)
-        if discrete:
-            series = []
-            for i, v in enumerate(values):
-                color = TARGET_COLORS[i % len(TARGET_COLORS)]
-                series.append((f"reference, {target}={v}", r[ref[target] == v], {"color": color, "alpha": 0.45}))
-                series.append((f"current, {target}={v}", c[cur[target] == v], {"color": color}))
-            _shares(ax, series, categories)
-        else:
-            for i, v in enumerate(values):
-                color = TARGET_COLORS[i % len(TARGET_COLORS)]
-                for name, s, df, ls in (("reference", r, ref, "--"), ("current", c, cur, "-")):
-                    _density(ax, s[df[target] == v], grid, color=color, linestyle=ls, label=f"{name}, {target}={v}")
-            ax.set_xlabel(feature)
-            ax.set_ylabel("density")
-        ax.set_title(_short(f"{feature} by {target}", 48), fontsize=10)
-        ax.legend(fontsize=8)
-    return fig
-
-
-def _status_colors(results: Sequence[CheckResult]) -> list[str]:
-    return [{"breach": BREACH_COLOR, "ok": OK_COLOR}.get(status(r), NOT_JUDGED_COLOR) for r in results]
-
-
-def _over_colors(results: Sequence[CheckResult]) -> list[str]:
-    """Red when the value is over its limit, judged or not (budgets)."""
-    return [BREACH_COLOR if r.value is not None and r.limit is not None and r.value > r.limit else OK_COLOR
-            for r in results]
-
-
-def plot_drift_statistics(results: Sequence[CheckResult]) -> Any:
-    """One bar per drift result (the statistic), its limit as a tick; breaches in red."""
-    import numpy as np
-    from matplotlib.lines import Line2D
-    from matplotlib.patches import Patch
-
-    results = [r for r in results if r.check in ("feature_drift", "target_drift")]
-    fig, (ax,) = figure(height=max(2.5, 0.3 * len(results) + 1.4))
-    pos = np.arange(len(results))
-    values = [0.0 if r.value is None else r.value for r in results]
-    ax.barh(pos, values, color=_status_colors(results))
-    limits = [r.limit if r.limit is not None else np.nan for r in results]
-    ax.scatter(limits, pos, marker="|", s=250, color="black", zorder=3)
-    names = [("target " if r.check == "target_drift" else "") + str(r.subject or r.check) for r in results]
-    ax.set_yticks(pos, [_short(n, 40) for n in names])
-    ax.invert_yaxis()
-    ax.set_xlim(0, max([*values, *[x for x in limits if not math.isnan(x)], 0.01]) * 1.1)
-    methods = ", ".join(sorted({str(r.details.get("method", "")) for r in results}))
-    ax.set_xlabel(f"drift statistic ({methods})")
-    ax.set_title("Drift per feature, reference -> current", fontsize=10)
-    handles = [
-        Patch(color=OK_COLOR, label="within limit"),
-        Patch(color=BREACH_COLOR, label="breach"),
-        Line2D([], [], color="black", marker="|", linestyle="none", markersize=12, label="limit"),
-    ]
-    fig.legend(handles=handles, loc="outside lower center", ncol=3, fontsize=8)
-    return fig
-
-
-def plot_skewness(table_or_ref: Any, cur: Any = None, features: Sequence[str] = ()) -> Any:
-    """Skewness before and after per numeric feature (from `skew_table` or from the two frames)."""
-    import numpy as np
-
-    df = table_or_ref.data if hasattr(table_or_ref, "data") else table_or_ref
-    if cur is not None:
-        df = skew_table(table_or_ref, cur, features).data
-    fig, (ax,) = figure(height=max(2.5, 0.45 * len(df) + 1.0))
-    pos = np.arange(len(df))
-    ax.barh(pos - 0.2, df["reference"], height=0.4, color=REFERENCE_COLOR, label="reference")
-    ax.barh(pos + 0.2, df["current"], height=0.4, color=CURRENT_COLOR, label="current")
-    ax.axvline(0, color="black", linewidth=0.8)
-    ax.set_yticks(pos, [_short(f, 40) for f in df["feature"]])
-    ax.invert_yaxis()
-    ax.set_xlabel("skewness")
-    ax.legend(fontsize=8)
-    ax.set_title("Skewness before (reference) and after (current)", fontsize=10)
-    return fig
-
-
-def plot_cohort_metrics(
-    report: Mapping[str, Any],
-    metrics: Sequence[str],
-    *,
-    max_gap: Mapping[str, float] | None = None,
-    minimum: Mapping[str, float] | None = None,
-    parity: float | None = None,
-    selection: bool = True,
-    sizes: bool = True,
-    ncols: int = 3,
-) -> Any:
-    """Per-group bars of each metric, the selection rate and the group sizes for one cohort.
-
-    The allowed gap is a green band below the best judged group: a judged bar under it
-    breaches `max_gap`. A minimum is a dashed line. Groups too small to judge are hatched grey.
-    """
-    import numpy as np
-    from matplotlib.figure import Figure
-    from matplotlib.lines import Line2D
-    from matplotlib.patches import Patch
-
-    groups = report["groups"]
-    labels = list(groups)
-    panels = [*metrics] + (["selection_rate"] if selection else []) + (["rows"] if sizes else [])
-    ncols = min(ncols, len(panels))
-    nrows = math.ceil(len(panels) / ncols)
-    fig = Figure(figsize=(WIDTH_IN, 2.7 * nrows + 0.8), dpi=DPI, layout="constrained")
-    axes = list(fig.subplots(nrows, ncols, squeeze=False).ravel())
-    for ax in axes[len(panels):]:
-        ax.set_visible(False)
-    pos = np.arange(len(labels))
-    judged = [groups[g]["judged"] for g in labels]
-    seen: set[str] = set()
-    for ax, panel in zip(axes, panels, strict=False):
-        if panel == "rows":
-            vals = [groups[g]["n"] for g in labels]
-            limit, gap, title = float(report["min_rows"]), None, f"rows (judged from {report['min_rows']})"
-        elif panel == "selection_rate":
-            vals = [groups[g]["selection_rate"] for g in labels]
-            limit, gap = None, parity
-            title = "selection rate" + (f" (gap <= {parity:g})" if parity is not None else "")
-        else:
-            vals = [groups[g]["metrics"].get(panel, math.nan) for g in labels]
-            limit, gap = (minimum or {}).get(panel), (max_gap or {}).get(panel)
-            parts = [f"gap <= {gap:g}" if gap is not None else "", f"min {limit:g}" if limit is not None else ""]
-            title = panel.replace("_", " ") + (f" ({', '.join(p for p in parts if p)})" if any(parts) else "")
-        vals = [math.nan if v is None else float(v) for v in vals]
-        judged_vals = [v for v, j in zip(vals, judged, strict=True) if j and not math.isnan(v)]
-        top = max(judged_vals) if judged_vals else None
-        colors = []
-        for v, j in zip(vals, judged, strict=True):
-            low_gap = gap is not None and top is not None and v < top - gap
-            low_min = panel != "rows" and limit is not None and v < limit
-            colors.append(NOT_JUDGED_COLOR if not j else BREACH_COLOR if (low_gap or low_min) else OK_COLOR)
-        bars = ax.bar(pos, np.nan_to_num(vals), color=colors, zorder=2)
-        for bar, j in zip(bars, judged, strict=True):
-            if not j:
-                bar.set_hatch("//")
-        if gap is not None and top is not None and len(judged_vals) >= 2:
-            ax.axhspan(max(top - gap, 0.0), top, color="#55a868", alpha=0.25, zorder=0, linewidth=0)
-            seen.add("gap")
-        if limit is not None:
-            ax.axhline(limit, color="black", linestyle="--", linewidth=1, zorder=3)
-            seen.add("min")
-        seen.update({OK_COLOR: "ok", BREACH_COLOR: "breach", NOT_JUDGED_COLOR: "small"}[c] for c in colors)
-        rotate = len(labels) > 2 or max(len(str(g)) for g in labels) > 10
-        ax.set_xticks(pos, [_short(g, 14) for g in labels], rotation=30 if rotate else 0,
-                      ha="right" if rotate else "center", fontsize=8)
-        ax.set_title(title, fontsize=9)
-        ax.set_ylabel("rows" if panel == "rows" else panel.replace("_", " "), fontsize=9)
-        if panel != "rows":
-            ax.set_ylim(0, 1.05)
-    legend = {
-        "ok": Patch(color=OK_COLOR, label="judged group"),
-        "breach": Patch(color=BREACH_COLOR, label="breach"),
-        "small": Patch(facecolor=NOT_JUDGED_COLOR, hatch="//", label="not judged (too few rows)"),
-        "gap": Patch(color="#55a868", alpha=0.25, label="allowed gap below the best group"),
-        "min": Line2D([], [], color="black", linestyle="--", label="minimum"),
-    }
-    fig.legend(handles=[h for k, h in legend.items() if k in seen], loc="outside lower center", ncol=3, fontsize=8)
-    fig.suptitle(f"Cohort {report['cohort']}", fontsize=11)
-    return fig
-
-
-def plot_latency(
-    log_df: Any,
-    timestamp: str = "ts",
-    latency_ms: str = "latency_ms",
-    *,
-    p50_ms: float | None = None,
-    p95_ms: float | None = None,
-    freq: str = "D",
-) -> Any:
-    """Latency percentiles per period from the prediction log, a linear trend of the median, the budget."""
-    import numpy as np
-    import pandas as pd
-
-    ts = pd.to_datetime(log_df[timestamp], errors="coerce", utc=True, format="ISO8601").dt.tz_localize(None)
-    lat = pd.to_numeric(log_df[latency_ms], errors="coerce")
-    frame = pd.DataFrame({"ts": ts, "lat": lat}).dropna()
-    per = frame.groupby(frame["ts"].dt.floor(freq))["lat"]
-    stats = pd.DataFrame({"p50": per.quantile(0.5), "p95": per.quantile(0.95), "p99": per.quantile(0.99)})
-    fig, (ax,) = figure(height=3.4)
-    for col, style in (("p50", "-o"), ("p95", "-s"), ("p99", ":^")):
-        ax.plot(stats.index, stats[col], style, markersize=3, label=col)
-    if len(stats) >= 2:
-        x = (stats.index - stats.index[0]).total_seconds().to_numpy() / 86400.0
-        slope, intercept = np.polyfit(x, stats["p50"].to_numpy(), 1)
-        ax.plot(stats.index, intercept + slope * x, color="black", linewidth=1,
-                label=f"p50 trend ({slope:+.3g} ms/day)")
-    for name, budget, color in (("p50", p50_ms, "#55a868"), ("p95", p95_ms, BREACH_COLOR)):
-        if budget is not None:
-            ax.axhline(budget, color=color, linestyle="--", linewidth=1, label=f"{name} budget {budget:g} ms")
-    top = max([x for x in (p50_ms, p95_ms) if x is not None], default=0.0)
-    if len(stats) and top > 10 * float(stats["p99"].max()):  # budgets far above: keep the data readable
-        ax.set_yscale("log")
-    ax.set_xlabel("time")
-    ax.set_ylabel("latency per row (ms)")
-    ax.set_title("Latency from the prediction log", fontsize=10)
-    fig.legend(loc="outside lower center", fontsize=7, ncol=3)
-    fig.autofmt_xdate()
-    return fig
-
-
-def plot_throughput(log_df: Any, timestamp: str = "ts", freq: str = "D") -> Any:
-    """Predicted rows per period from the prediction log."""
-    import pandas as pd
-
-    ts = pd.to_datetime(log_df[timestamp], errors="coerce", utc=True, format="ISO8601").dt.tz_localize(None)
-    counts = ts.dropna().dt.floor(freq).value_counts().sort_index()
-    fig, (ax,) = figure(height=3.0)
-    ax.bar(counts.index, counts.to_numpy(), width=0.8 if freq == "D" else 0.03, color=OK_COLOR, label="rows")
-    ax.set_xlabel("time")
-    ax.set_ylabel(f"rows predicted per {'day' if freq == 'D' else freq}")
-    ax.set_title("Throughput from the prediction log", fontsize=10)
-    ax.legend(fontsize=8)
-    fig.autofmt_xdate()
-    return fig
-
-
-def plot_budgets(results: Sequence[CheckResult]) -> Any:
-    """Each measured resource as a share of its budget (latency, batch time, memory)."""
-    import numpy as np
-
-    results = [r for r in results if r.limit]
-    fig, (ax,) = figure(height=max(2.4, 0.45 * len(results) + 1.0))
-    pos = np.arange(len(results))
-    shares = [100.0 * (r.value or 0.0) / float(r.limit or 1.0) for r in results]
-    ax.barh(pos, shares, color=_over_colors(results))
-    ax.axvline(100, color="black", linestyle="--", linewidth=1, label="budget")
-    for p, r, s in zip(pos, results, shares, strict=True):
-        ax.text(s, p, f" {r.value:.3g} / {r.limit:g}" if r.value is not None else " n/a", va="center", fontsize=8)
-    ax.set_yticks(pos, [r.check.replace("_", " ") for r in results])
-    ax.invert_yaxis()
-    ax.set_xlabel("% of budget used")
-    ax.set_xlim(0, max([110.0, *[s * 1.25 for s in shares]]))
-    ax.set_title("Resources measured now, against the budget", fontsize=10)
-    ax.legend(fontsize=8, loc="lower right")
-    return fig
-
-
-def plot_baseline(results: Sequence[CheckResult], metric: str) -> Any:
-    """The model's metric against each dummy strategy and the previous version, with each bar's limit."""
-    import numpy as np
-    from matplotlib.lines import Line2D
-    from matplotlib.patches import Patch
-
-    from .baseline import higher_is_better
-
-    sign = 1.0 if higher_is_better(metric) else -1.0
-    names, values, limits, colors = [], [], [], []
-    model_value = None
-    for r in results:
-        d = r.details
-        model_value = d.get("model", model_value)
-        dummy = r.check == "beats_dummy"
-        other = d.get("dummy") if dummy else d.get("previous")
-        names.append(f"dummy: {r.subject}" if dummy else "previous version")
-        values.append(math.nan if other is None else float(other))
-        model = math.nan if d.get("model") is None else float(d["model"])
-        # a dummy must stay `min_lift` below the model; the previous version at most `max_drop` above it
-        limits.append(model - sign * float(r.limit or 0.0) if dummy else model + sign * float(r.limit or 0.0))
-        colors.append(BREACH_COLOR if status(r) == "breach" else REFERENCE_COLOR)
-    names.insert(0, "model")
-    values.insert(0, math.nan if model_value is None else float(model_value))
-    limits.insert(0, math.nan)
-    colors.insert(0, CURRENT_COLOR)
-    fig, (ax,) = figure(height=3.4)
-    pos = np.arange(len(names))
-    ax.bar(pos, np.nan_to_num(values), color=colors)
-    ax.hlines(limits, pos - 0.4, pos + 0.4, colors="black", linestyles="--", linewidth=1.2)
-    for p, v in zip(pos, values, strict=True):
-        ax.text(p, 0 if math.isnan(v) else v, f"{v:.3f}", ha="center", va="bottom", fontsize=8)
-    ax.set_xticks(pos, names)
-    ax.set_ylabel(metric)
-    top = max([v for v in [*values, *limits] if not math.isnan(v)], default=1.0)
-    ax.set_ylim(0, top * 1.12)
-    ax.set_title(f"{metric}: the model against its baselines", fontsize=10)
-    handles = [
-        Patch(color=CURRENT_COLOR, label="model"),
-        Patch(color=REFERENCE_COLOR, label="baseline (model beats it)"),
-        Patch(color=BREACH_COLOR, label="breach"),
-        Line2D([], [], color="black", linestyle="--", label="limit for this bar"),
-    ]
-    fig.legend(handles=handles, loc="outside lower center", ncol=4, fontsize=8)
-    return fig
-
-
-def plot_curves(y_true: Any, scores: Mapping[str, Any], task: str = "binary_classification") -> Any:
-    """ROC curves (binary classification) or absolute-error curves (regression), one per model."""
-    import numpy as np
-
-    fig, (ax,) = figure(height=3.6, width=6.0)
-    y = np.asarray(y_true)
-    if task == "binary_classification":
-        from sklearn.metrics import roc_auc_score, roc_curve
-
-        for name, s in scores.items():
-            s = np.asarray(s, dtype=float)
-            fpr, tpr, _ = roc_curve(y, s)
-            auc = roc_auc_score(y, s) if len(set(y.tolist())) == 2 else math.nan
-            ax.plot(fpr, tpr, label=f"{name} (AUC {auc:.3f})")
-        ax.plot([0, 1], [0, 1], color="grey", linestyle=":", linewidth=1)
-        ax.set_xlabel("false positive rate")
-        ax.set_ylabel("true positive rate")
-        ax.set_title("ROC curves", fontsize=10)
-    else:
-        for name, s in scores.items():
-            err = np.sort(np.abs(np.asarray(s, dtype=float).ravel() - y.astype(float)))
-            ax.plot(err, np.arange(1, err.size + 1) / max(err.size, 1), label=name)
-        ax.set_xlabel("absolute error")
-        ax.set_ylabel("share of rows with error <= x")
-        ax.set_title("Error curves", fontsize=10)
-    ax.legend(fontsize=8, loc="lower right")
-    return fig
+__all__ = [
+    "BREACH_COLOR",
+    "NOT_JUDGED_COLOR",
+    "OK_COLOR",
+    "SUMMARY_MIME",
+    "Summary",
+    "baseline_scores",
+    "drift_table",
+    "fairness_checks",
+    "figure",
+    "find_root",
+    "flatten",
+    "group_table",
+    "highlight",
+    "informational",
+    "log_growth",
+    "log_latency",
+    "open_project",
+    "plot_baseline",
+    "plot_budgets",
+    "plot_cohort_metrics",
+    "plot_curves",
+    "plot_densities",
+    "plot_drift_statistics",
+    "plot_latency",
+    "plot_skewness",
+    "plot_throughput",
+    "png",
+    "prediction_log",
+    "results_table",
+    "save",
+    "show",
+    "skew_table",
+    "status",
+]
 
 
 # --- data the notebooks assemble ---------------------------------------------------------
 
 
-def baseline_scores(project: Any, strategies: Sequence[str], dataset: str, train: str,
-                    previous: str | None = None) -> dict[str, Any]:
+def baseline_scores(
+    project: Any, strategies: Sequence[str], dataset: str, train: str, previous: str | None = None
+) -> dict[str, Any]:
     """{name: scores on `dataset`} of the model, each dummy strategy and the previous version."""
     from .baseline import dummy_scores
 
     out = {"model": project.scores(dataset)}
     for s in strategies:
-        out[f"dummy: {s}"] = dummy_scores(s, project.X(train), project.y(train), project.X(dataset), seed=project.seed)
+        out[f"dummy: {s}"] = dummy_scores(
+            s, project.X(train), project.y(train), project.X(dataset), seed=project.seed
+        )
     if previous:
         out["previous version"] = project.previous_scores(previous, dataset)
     return out
@@ -653,8 +302,10 @@ def prediction_log(project: Any, log: Mapping[str, Any]) -> Any:
 
     path = project.path(log["path"])
     if not path.is_file():
-        print(f"no prediction log at {log['path']} yet: the serving process writes it "
-              "through mlprod.checks.infrastructure.PredictionLogger")
+        print(
+            f"no prediction log at {log['path']} yet: the serving process writes it "
+            "through mlprod.checks.infrastructure.PredictionLogger"
+        )
         return None
     return read_log(path)
 
@@ -662,8 +313,14 @@ def prediction_log(project: Any, log: Mapping[str, Any]) -> Any:
 def log_growth(project: Any, log: Mapping[str, Any]) -> CheckResult:
     """Latency growth in the log; a not-judged result when the log does not exist yet."""
     if not project.path(log["path"]).is_file():
-        return CheckResult("infrastructure", "latency_growth", True, f"no prediction log at {log['path']} yet",
-                           subject=log["path"], judged=False)
+        return CheckResult(
+            "infrastructure",
+            "latency_growth",
+            True,
+            f"no prediction log at {log['path']} yet",
+            subject=log["path"],
+            judged=False,
+        )
     return project.check_log_growth(log)
 
 
@@ -680,7 +337,9 @@ def log_latency(project: Any, log: Mapping[str, Any], latency: Mapping[str, Any]
     if not latency or not project.path(log["path"]).is_file():
         return []
     df = prediction_log(project, log)
-    ts = pd.to_datetime(df[log["timestamp"]], errors="coerce", utc=True, format="ISO8601").dt.tz_localize(None)
+    ts = pd.to_datetime(df[log["timestamp"]], errors="coerce", utc=True, format="ISO8601").dt.tz_localize(
+        None
+    )
     lat = pd.to_numeric(df[log["latency_ms"]], errors="coerce")
     end = pd.Timestamp(today()) + pd.Timedelta(days=1)
     days = int(log.get("window_days", 7))
@@ -692,11 +351,30 @@ def log_latency(project: Any, log: Mapping[str, Any], latency: Mapping[str, Any]
         name = key.removesuffix("_ms")
         what = f"{name} latency per row in {log['path']} over the last {days} days, in ms"
         if recent.empty:
-            out.append(CheckResult("infrastructure", f"log_latency_{name}", True, f"{what}: no rows to judge",
-                                   None, float(latency[key]), log["path"], judged=False))
+            out.append(
+                CheckResult(
+                    "infrastructure",
+                    f"log_latency_{name}",
+                    True,
+                    f"{what}: no rows to judge",
+                    None,
+                    float(latency[key]),
+                    log["path"],
+                    judged=False,
+                )
+            )
             continue
-        out.append(at_most("infrastructure", f"log_latency_{name}", float(recent.quantile(q)), float(latency[key]),
-                           what, subject=log["path"], details={"rows": int(recent.size)}))
+        out.append(
+            at_most(
+                "infrastructure",
+                f"log_latency_{name}",
+                float(recent.quantile(q)),
+                float(latency[key]),
+                what,
+                subject=log["path"],
+                details={"rows": int(recent.size)},
+            )
+        )
     return out
 
 
@@ -705,7 +383,12 @@ def informational(results: Iterable[CheckResult]) -> list[CheckResult]:
     from dataclasses import replace
 
     return [
-        replace(r, judged=False, passed=True, message=f"{r.message} (measured here; judged by the generated tests)")
+        replace(
+            r,
+            judged=False,
+            passed=True,
+            message=f"{r.message} (measured here; judged by the generated tests)",
+        )
         if r.check.startswith(("latency_", "batch_time"))
         else r
         for r in flatten(results)
@@ -727,7 +410,9 @@ def fairness_checks(
     """The fairness checks of one cohort, as the generated tests run them."""
     out: list[CheckResult] = []
     if protected:
-        out += [project.check_max_gap(dataset, cohort, m, lim, min_rows) for m, lim in sorted(max_gap.items())]
+        out += [
+            project.check_max_gap(dataset, cohort, m, lim, min_rows) for m, lim in sorted(max_gap.items())
+        ]
         if parity is not None:
             out.append(project.check_demographic_parity(dataset, cohort, parity, min_rows))
         if odds is not None:

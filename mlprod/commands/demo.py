@@ -15,7 +15,14 @@ import typer
 
 from mlprod.errors import CheckFailed, ExitCode, RefusedError
 
-GIT_IDENTITY = ("-c", "user.name=mlprod demo", "-c", "user.email=demo@mlprod.invalid", "-c", "commit.gpgsign=false")
+GIT_IDENTITY = (
+    "-c",
+    "user.name=mlprod demo",
+    "-c",
+    "user.email=demo@mlprod.invalid",
+    "-c",
+    "commit.gpgsign=false",
+)
 
 
 class Steps:
@@ -31,7 +38,9 @@ class Steps:
         self.total = 0.0
         self.n = 0
 
-    def run(self, title: str, argv: Sequence[str], *, ok_codes: tuple[int, ...] = (0,), show: bool = False) -> int:
+    def run(
+        self, title: str, argv: Sequence[str], *, ok_codes: tuple[int, ...] = (0,), show: bool = False
+    ) -> int:
         self.n += 1
         typer.echo(f"[{self.n}] {title} ...", nl=False)
         start = time.perf_counter()
@@ -41,7 +50,9 @@ class Steps:
         typer.echo(f" {took:.1f}s")
         if proc.returncode not in ok_codes:
             typer.echo(proc.stdout + proc.stderr, err=True)
-            raise CheckFailed(f"demo step {title!r} failed (exit {proc.returncode}); the project is in {self.folder}")
+            raise CheckFailed(
+                f"demo step {title!r} failed (exit {proc.returncode}); the project is in {self.folder}"
+            )
         if show:
             typer.echo(proc.stdout.rstrip())
         return proc.returncode
@@ -60,7 +71,7 @@ def demo(
     if (folder / "mlprod.yaml").exists():
         raise RefusedError(
             f"{directory} already holds an mlprod project; nothing was changed",
-            hint=f"run `mlprod score` inside it, remove it to start again, or pass another folder",
+            hint="run `mlprod score` inside it, remove it to start again, or pass another folder",
         )
     started = time.perf_counter()
     typer.echo(f"mlprod demo: the German credit example in {directory}")
@@ -85,7 +96,16 @@ def demo(
     junit = "reports/junit.xml"
     steps.run(
         "run the generated tests",
-        [sys.executable, "-m", "pytest", "tests/mlprod", "-q", "-p", "no:cacheprovider", f"--junitxml={junit}"],
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "tests/mlprod",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            f"--junitxml={junit}",
+        ],
         ok_codes=(0, 1),
         show=False,
     )
@@ -99,7 +119,9 @@ def demo(
     typer.echo(f"\nDone in {total:.0f}s. Open next, in {directory}:")
     typer.echo("  MODEL_CARD.md                   the model card, with measured numbers")
     typer.echo("  tests/mlprod/                   the generated tests (pytest tests/mlprod)")
-    typer.echo("  monitoring/*.ipynb              drift, bias, infrastructure and baseline notebooks (mlprod monitor)")
+    typer.echo(
+        "  monitoring/*.ipynb              drift, bias, latency and baseline notebooks (mlprod monitor)"
+    )
     typer.echo("  .github/workflows/mlprod.yml    the CI that runs them on every push and daily")
     if not has_git:
         typer.echo("git is not installed: no concern can score 2 (versioned) without it.")

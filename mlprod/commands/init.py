@@ -63,13 +63,17 @@ def scaffold(target: Path, template: Template, name: str, *, force: bool = False
     check_name(name)
     target = target.absolute()
     if not DIR_RE.match(target.name):
-        raise UsageError(f"{target.name!r} is not a usable folder name", hint="use letters, digits, '.', '_', '-'")
+        raise UsageError(
+            f"{target.name!r} is not a usable folder name", hint="use letters, digits, '.', '_', '-'"
+        )
     if target.is_symlink():
         raise RefusedError(f"{target} is a symlink; refusing to write through it")
     if target.exists() and not target.is_dir():
         raise RefusedError(f"{target} exists and is not a folder")
     if target.exists() and any(target.iterdir()) and not force:
-        raise RefusedError(f"{target} is not empty; nothing was written", hint="choose a new folder, or pass --force")
+        raise RefusedError(
+            f"{target} is not empty; nothing was written", hint="choose a new folder, or pass --force"
+        )
     from cookiecutter.exceptions import CookiecutterException
     from cookiecutter.main import cookiecutter
 
@@ -99,16 +103,24 @@ def scaffold(target: Path, template: Template, name: str, *, force: bool = False
 
 
 def init(
-    directory: Annotated[Path | None, typer.Argument(help="Folder to create (default: the project name).")] = None,
-    template: Annotated[Template, typer.Option("--template", help="Which project template.")] = Template.CREDIT,
+    directory: Annotated[
+        Path | None, typer.Argument(help="Folder to create (default: the project name).")
+    ] = None,
+    template: Annotated[
+        Template, typer.Option("--template", help="Which project template.")
+    ] = Template.CREDIT,
     name: Annotated[str | None, typer.Option("--name", help="Project name: [a-z][a-z0-9_]*.")] = None,
     no_input: Annotated[bool, typer.Option("--no-input", help="Do not prompt; use defaults.")] = False,
     force: Annotated[bool, typer.Option("--force", help="Write into a non-empty folder.")] = False,
     existing: Annotated[
         bool, typer.Option("--existing", help="Write mlprod.yaml for a repository that has data and a model.")
     ] = False,
-    data: Annotated[Path | None, typer.Option("--data", help="With --existing: a CSV or Parquet file.")] = None,
-    target: Annotated[str | None, typer.Option("--target", help="With --existing: the column predicted.")] = None,
+    data: Annotated[
+        Path | None, typer.Option("--data", help="With --existing: a CSV or Parquet file.")
+    ] = None,
+    target: Annotated[
+        str | None, typer.Option("--target", help="With --existing: the column predicted.")
+    ] = None,
     model: Annotated[
         str | None, typer.Option("--model", help="With --existing: module:callable returning the model.")
     ] = None,
@@ -131,7 +143,7 @@ def init(
     out = scaffold(folder, template, name, force=force)
     typer.echo(f"Created {out} from the {template.value} template.")
     if template == Template.CREDIT:
-        steps = "python prepare.py, mlprod lock, mlprod record, mlprod generate, pytest tests/mlprod, mlprod score"
+        steps = "python prepare.py, mlprod lock, mlprod record, mlprod generate, pytest, mlprod score"
     else:
         steps = "add your data and model, mlprod validate, mlprod score"
     typer.echo(f"Next: cd {folder} and run: {steps}")

@@ -65,8 +65,9 @@ def _import_nb() -> tuple[Any, Any, Any]:
         import nbconvert
         import nbformat
     except ImportError as exc:
-        raise RefusedError(f"mlprod monitor needs the package {exc.name}, which is not installed",
-                           hint=INSTALL_HINT) from None
+        raise RefusedError(
+            f"mlprod monitor needs the package {exc.name}, which is not installed", hint=INSTALL_HINT
+        ) from None
     return nbformat, nbclient, nbconvert
 
 
@@ -74,11 +75,10 @@ def _kernel_problem(exc: BaseException, log: Path) -> RefusedError:
     """A clear message for a kernel that cannot start, naming the missing package."""
     import importlib.util
 
-    tail = ""
     try:
         tail = "\n".join(log.read_text(errors="replace").strip().splitlines()[-5:])
     except OSError:
-        pass
+        tail = ""
     if importlib.util.find_spec("ipykernel") is None or "No module named 'ipykernel'" in tail:
         return RefusedError(
             "cannot start the python3 kernel: the package ipykernel is not installed",
@@ -98,8 +98,9 @@ def _notebooks(folder: Path, wanted: list[str] | None) -> list[Path]:
         names = [w.removesuffix(".ipynb") for w in wanted]
         unknown = [n for n in names if n not in found]
         if unknown:
-            raise UsageError(f"no notebook {', '.join(unknown)} in {folder.name}/ "
-                             f"(available: {', '.join(sorted(found))})")
+            raise UsageError(
+                f"no notebook {', '.join(unknown)} in {folder.name}/ (available: {', '.join(sorted(found))})"
+            )
         return [found[n] for n in dict.fromkeys(names)]
     rank = {n: i for i, n in enumerate(ORDER)}
     return [found[n] for n in sorted(found, key=lambda n: (rank.get(n, len(ORDER)), n))]
@@ -125,8 +126,11 @@ class _Board:
 
     def _live(self) -> None:
         if self.tty:
-            running = [f"{n} {self.bar(n)} {self.done[n]}/{self.totals[n]}" for n in self.totals
-                       if self.done[n] < self.totals[n]]
+            running = [
+                f"{n} {self.bar(n)} {self.done[n]}/{self.totals[n]}"
+                for n in self.totals
+                if self.done[n] < self.totals[n]
+            ]
             sys.stderr.write("\r\x1b[K" + "  ".join(running))
             sys.stderr.flush()
 
@@ -136,8 +140,10 @@ class _Board:
 
     def finish(self, name: str, note: str = "") -> float:
         seconds = self.elapsed(name)
-        line = (f"{name:<16} {self.bar(name, 20)} {self.done[name]}/{self.totals[name]} cells "
-                f"{seconds:5.1f}s" + (f"  {note}" if note else ""))
+        line = (
+            f"{name:<16} {self.bar(name, 20)} {self.done[name]}/{self.totals[name]} cells "
+            f"{seconds:5.1f}s" + (f"  {note}" if note else "")
+        )
         sys.stderr.write(("\r\x1b[K" if self.tty else "") + line + "\n")
         sys.stderr.flush()
         self._live()
@@ -162,7 +168,9 @@ def _error_text(nb: Any, exc: BaseException) -> str:
     return f"{type(exc).__name__}: {str(exc).strip().splitlines()[-1] if str(exc).strip() else ''}"
 
 
-async def run_notebook(path: Path, root: Path, out_dir: str, today: str, timeout: int, board: _Board) -> Outcome:
+async def run_notebook(
+    path: Path, root: Path, out_dir: str, today: str, timeout: int, board: _Board
+) -> Outcome:
     """Execute one notebook; write the executed copy and HTML under `out_dir` (relative to root)."""
     import nbclient
     import nbformat
@@ -201,7 +209,9 @@ async def run_notebook(path: Path, root: Path, out_dir: str, today: str, timeout
     return outcome
 
 
-async def run_all(paths: list[Path], root: Path, out_dir: str, today: str, timeout: int, jobs: int) -> list[Outcome]:
+async def run_all(
+    paths: list[Path], root: Path, out_dir: str, today: str, timeout: int, jobs: int
+) -> list[Outcome]:
     """Run the notebooks, `jobs` kernels at a time; outcomes in the order of `paths`."""
     import asyncio
 
@@ -226,7 +236,10 @@ def _write_reports(nb: Any, root: Path, out_dir: str, stem: str) -> list[str]:
 
     html, _ = HTMLExporter().from_notebook_node(nb)
     written = []
-    for rel, text in ((f"{out_dir}/{stem}.ipynb", nbformat.writes(nb) + "\n"), (f"{out_dir}/{stem}.html", html)):
+    for rel, text in (
+        (f"{out_dir}/{stem}.ipynb", nbformat.writes(nb) + "\n"),
+        (f"{out_dir}/{stem}.html", html),
+    ):
         writer.commit_temp(writer.write_temp(root, rel, text), root, rel)
         written.append(rel)
     return written
@@ -238,8 +251,10 @@ def _report(outcomes: list[Outcome]) -> None:
         if o.summary is None:
             head = f"{o.name}: no summary (the notebook did not finish)"
         else:
-            head = (f"{o.name}: {s.get('passed', 0)} ok, {len(o.breaches)} breach(es), "
-                    f"{s.get('not_judged', 0)} not judged ({o.seconds:.1f}s)")
+            head = (
+                f"{o.name}: {s.get('passed', 0)} ok, {len(o.breaches)} breach(es), "
+                f"{s.get('not_judged', 0)} not judged ({o.seconds:.1f}s)"
+            )
         typer.echo(head)
         if o.error:
             typer.echo(f"  ERROR  {o.error}")
@@ -247,7 +262,10 @@ def _report(outcomes: list[Outcome]) -> None:
             typer.echo(f"  BREACH {c.get('message')}")
     failed = [o.name for o in outcomes if o.failed]
     if failed:
-        typer.echo(f"mlprod monitor: {len(failed)} of {len(outcomes)} notebook(s) need attention: {', '.join(failed)}")
+        typer.echo(
+            f"mlprod monitor: {len(failed)} of {len(outcomes)} notebook(s) need attention: "
+            + ", ".join(failed)
+        )
     else:
         typer.echo(f"mlprod monitor: {len(outcomes)} notebook(s) ran, no breach.")
 
@@ -257,7 +275,9 @@ def monitor(
     notebook: Annotated[
         list[str] | None, typer.Option("--notebook", help="Run only this notebook (repeatable), e.g. drift.")
     ] = None,
-    today: Annotated[str | None, typer.Option("--today", help="Report date (default MLPROD_TODAY, else today).")] = None,
+    today: Annotated[
+        str | None, typer.Option("--today", help="Report date (default MLPROD_TODAY, else today).")
+    ] = None,
     timeout: Annotated[int, typer.Option("--timeout", help="Seconds allowed per cell.", min=1)] = 600,
     jobs: Annotated[int, typer.Option("--jobs", help="Notebooks run at the same time.", min=1)] = 4,
 ) -> int:

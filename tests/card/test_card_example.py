@@ -117,7 +117,7 @@ def test_html_page_is_standalone_with_chart(evaluated_credit: Path) -> None:
     match = re.search(r'src="data:image/png;base64,([A-Za-z0-9+/=]+)"', page)
     assert match, "the per-cohort chart is embedded"
     assert base64.b64decode(match.group(1)).startswith(b"\x89PNG\r\n\x1a\n")
-    assert page.index("Per-cohort metrics</h3>") < match.start() < page.index("Fairness</h3>")
+    assert page.index("At a glance</h2>") < match.start() < page.index("Model details</h2>")
     assert "<script" not in page and "http://" not in page.replace("http-equiv", "")
 
 

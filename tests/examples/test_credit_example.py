@@ -132,6 +132,7 @@ def test_spec_differs_from_reference_only_in_thresholds() -> None:
     changed = {k for k in a if a[k] != b[k]}
     allowed = {
         "infrastructure.latency.p50_ms",
+        "infrastructure.latency.p95_ms",
         "fairness.max_gap.recall",
         "fairness.equalized_odds_difference",
     }

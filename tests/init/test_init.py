@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from mlprod.schema import load_spec
 
 from mlprod.cli import main
-from mlprod.schema import load_spec
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -32,8 +32,14 @@ def test_credit_template_validates_with_dates_relative_to_today(tmp_path, monkey
     assert spec.release is not None and spec.release.next is not None
     assert spec.release.deployed == "2030-02-17"  # 26 days before today, like the example's plan
     assert spec.release.deployed < "2030-03-15" < spec.release.next.planned < spec.release.expires
-    for rel in ("credit/pipeline.py", "credit/model.py", "prepare.py", "data/raw/german_credit.csv",
-                "data/README.md", "requirements.lock"):
+    for rel in (
+        "credit/pipeline.py",
+        "credit/model.py",
+        "prepare.py",
+        "data/raw/german_credit.csv",
+        "data/README.md",
+        "requirements.lock",
+    ):
         assert (tmp_path / "proj" / rel).is_file(), rel
     # nothing generated: the user runs `mlprod generate`
     assert not (tmp_path / "proj" / "tests").exists()
@@ -47,7 +53,7 @@ def test_minimal_template_scores_privacy_one(tmp_path, monkeypatch, capsys):
     assert spec.privacy is not None and spec.privacy.signoff is not None
     assert spec.privacy.signoff.on == "2026-11-27"
     code, out = run(["score", "--spec", str(tmp_path / "m" / "mlprod.yaml"), "--format", "json"], capsys)
-    levels = {c["id"]: c["level"] for c in json.loads(out[out.index("{"):])["concerns"]}
+    levels = {c["id"]: c["level"] for c in json.loads(out[out.index("{") :])["concerns"]}
     assert levels.pop("privacy") == 1
     assert set(levels.values()) == {0}
 
@@ -72,23 +78,28 @@ def test_bad_project_names_are_refused_before_cookiecutter(tmp_path, capsys, nam
 
 
 def test_template_is_a_current_copy_of_the_example():
-    proc = subprocess.run([sys.executable, str(REPO / "scripts" / "sync_templates.py"), "--check"],
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, str(REPO / "scripts" / "sync_templates.py"), "--check"],
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 0, f"run `python scripts/sync_templates.py`:\n{proc.stdout}{proc.stderr}"
 
 
 def _customers(path: Path) -> None:
     n = 120
-    df = pd.DataFrame({
-        "customer_id": range(n),
-        "full_name": [f"Person {i}" for i in range(n)],
-        "contact": [f"person{i}@mail.example.com" for i in range(n)],
-        "mobile number": [f"+44 20 7946 {i:04d}" for i in range(n)],
-        "age": [18 + (i * 7) % 60 for i in range(n)],
-        "monthly spend": [100.0 + (i * 13) % 250 for i in range(n)],
-        "region": [("north", "south", "east")[i % 3] for i in range(n)],
-        "churned": [i % 2 for i in range(n)],
-    })
+    df = pd.DataFrame(
+        {
+            "customer_id": range(n),
+            "full_name": [f"Person {i}" for i in range(n)],
+            "contact": [f"person{i}@mail.example.com" for i in range(n)],
+            "mobile number": [f"+44 20 7946 {i:04d}" for i in range(n)],
+            "age": [18 + (i * 7) % 60 for i in range(n)],
+            "monthly spend": [100.0 + (i * 13) % 250 for i in range(n)],
+            "region": [("north", "south", "east")[i % 3] for i in range(n)],
+            "churned": [i % 2 for i in range(n)],
+        }
+    )
     path.parent.mkdir(parents=True, exist_ok=True)
     df.to_csv(path, index=False)
 
@@ -96,8 +107,19 @@ def _customers(path: Path) -> None:
 def test_existing_puts_pii_in_privacy_and_out_of_features(tmp_path, monkeypatch, capsys):
     _customers(tmp_path / "data" / "customers.csv")
     monkeypatch.chdir(tmp_path)
-    code, out = run(["init", "--existing", "--data", "data/customers.csv", "--target", "churned",
-                     "--model", "shop.model:load"], capsys)
+    code, out = run(
+        [
+            "init",
+            "--existing",
+            "--data",
+            "data/customers.csv",
+            "--target",
+            "churned",
+            "--model",
+            "shop.model:load",
+        ],
+        capsys,
+    )
     assert code == 0, out
     spec = load_spec(tmp_path / "mlprod.yaml").spec
     assert spec.privacy is not None

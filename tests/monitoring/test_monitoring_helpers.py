@@ -15,8 +15,17 @@ from mlprod.checks.results import CheckResult
 
 
 def _r(passed: bool, judged: bool = True, check: str = "feature_drift", subject: str = "x") -> CheckResult:
-    return CheckResult("bias", check, passed, f"{subject} {'ok' if passed else 'drifts'}", 0.3, 0.2, subject,
-                       {"method": "psi"}, judged)
+    return CheckResult(
+        "bias",
+        check,
+        passed,
+        f"{subject} {'ok' if passed else 'drifts'}",
+        0.3,
+        0.2,
+        subject,
+        {"method": "psi"},
+        judged,
+    )
 
 
 def test_summary_counts_and_emits_json(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -29,7 +38,7 @@ def test_summary_counts_and_emits_json(monkeypatch: pytest.MonkeyPatch) -> None:
     assert (p["passed"], p["breaches"], p["not_judged"]) == (1, 1, 1)
     assert "BREACH age drifts" in s.text()
     s.emit()
-    (bundle, raw), = shown
+    ((bundle, raw),) = shown
     assert raw and json.loads(json.dumps(bundle[mon.SUMMARY_MIME])) == p
     assert [c["status"] for c in bundle[mon.SUMMARY_MIME]["checks"]] == ["ok", "breach", "not judged"]
     assert "<" not in bundle["text/html"].split("<table>")[0].replace("<p><b>", "").replace("</b></p>", "")
@@ -73,14 +82,23 @@ def _labelled(fig) -> None:
 
 def test_density_plots_numeric_and_categorical() -> None:
     rng = np.random.default_rng(1)
-    ref = pd.DataFrame({"amount": rng.gamma(2, 1000, 400), "kind": rng.choice(["a", "b", "c"], 400),
-                        "y": rng.integers(0, 2, 400)})
+    ref = pd.DataFrame(
+        {
+            "amount": rng.gamma(2, 1000, 400),
+            "kind": rng.choice(["a", "b", "c"], 400),
+            "y": rng.integers(0, 2, 400),
+        }
+    )
     cur = ref.assign(amount=ref["amount"] * 3)
     fig = mon.plot_densities(ref, cur, "amount", target="y")
     assert len(fig.axes) == 2
     assert fig.axes[0].get_xlabel() == "amount" and fig.axes[0].get_ylabel() == "density"
     assert {t.get_text() for t in fig.axes[1].get_legend().get_texts()} == {
-        "reference, y=0", "current, y=0", "reference, y=1", "current, y=1"}
+        "reference, y=0",
+        "current, y=0",
+        "reference, y=1",
+        "current, y=1",
+    }
     _labelled(fig)
     fig = mon.plot_densities(ref, cur, "kind")
     assert len(fig.axes) == 1 and fig.axes[0].get_xlabel() == "share of rows"
@@ -91,7 +109,8 @@ def test_figures_are_labelled() -> None:
     results = [_r(True, subject="a"), _r(False, subject="b")]
     _labelled(mon.plot_drift_statistics(results))
     report = {
-        "cohort": "sex", "min_rows": 30,
+        "cohort": "sex",
+        "min_rows": 30,
         "groups": {
             "female": {"n": 60, "judged": True, "metrics": {"recall": 0.4}, "selection_rate": 0.2},
             "male": {"n": 90, "judged": True, "metrics": {"recall": 0.9}, "selection_rate": 0.3},
@@ -104,17 +123,32 @@ def test_figures_are_labelled() -> None:
     colors = [tuple(round(c, 3) for c in p.get_facecolor()[:3]) for p in recall_ax.patches[:3]]
     from matplotlib.colors import to_rgb
 
-    breach, ok, small = (tuple(round(c, 3) for c in to_rgb(x)) for x in (mon.BREACH_COLOR, mon.OK_COLOR,
-                                                                       mon.NOT_JUDGED_COLOR))
+    breach, ok, small = (
+        tuple(round(c, 3) for c in to_rgb(x)) for x in (mon.BREACH_COLOR, mon.OK_COLOR, mon.NOT_JUDGED_COLOR)
+    )
     assert colors == [breach, ok, small]  # 0.4 < 0.9 - 0.3 breaches; the small group is not judged
-    log = pd.DataFrame({"ts": pd.date_range("2026-11-01", periods=100, freq="4h").strftime("%Y-%m-%dT%H:%M:%S"),
-                        "latency_ms": np.linspace(1, 2, 100)})
+    log = pd.DataFrame(
+        {
+            "ts": pd.date_range("2026-11-01", periods=100, freq="4h").strftime("%Y-%m-%dT%H:%M:%S"),
+            "latency_ms": np.linspace(1, 2, 100),
+        }
+    )
     _labelled(mon.plot_latency(log, p50_ms=20, p95_ms=50))
     _labelled(mon.plot_throughput(log))
     budgets = [CheckResult("infrastructure", "memory", True, "m", 10.0, 300.0)]
     _labelled(mon.plot_budgets(budgets))
-    base = [CheckResult("baseline", "beats_dummy", True, "m", 0.3, 0.1, "prior",
-                        {"model": 0.8, "dummy": 0.5, "strategy": "prior"})]
+    base = [
+        CheckResult(
+            "baseline",
+            "beats_dummy",
+            True,
+            "m",
+            0.3,
+            0.1,
+            "prior",
+            {"model": 0.8, "dummy": 0.5, "strategy": "prior"},
+        )
+    ]
     _labelled(mon.plot_baseline(base, "roc_auc"))
     y = np.array([0, 1] * 50)
     _labelled(mon.plot_curves(y, {"model": y * 0.8 + 0.1, "dummy": np.full(100, 0.5)}))
@@ -127,7 +161,8 @@ def test_log_latency_against_numpy(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     lat = np.arange(len(ts), dtype=float) % 17
     (tmp_path / "logs").mkdir()
     pd.DataFrame({"ts": ts.strftime("%Y-%m-%dT%H:%M:%S+00:00"), "latency_ms": lat}).to_csv(
-        tmp_path / "logs/p.csv", index=False)
+        tmp_path / "logs/p.csv", index=False
+    )
     project = Project(tmp_path, {})
     log = {"path": "logs/p.csv", "timestamp": "ts", "latency_ms": "latency_ms", "window_days": 7}
     p50, p95 = mon.log_latency(project, log, {"p50_ms": 8.0, "p95_ms": 15.0})
@@ -142,8 +177,10 @@ def test_log_latency_against_numpy(tmp_path: Path, monkeypatch: pytest.MonkeyPat
 
 
 def test_informational_keeps_memory_judged() -> None:
-    rs = [CheckResult("infrastructure", "latency_p50", False, "p50 slow", 30.0, 20.0),
-          CheckResult("infrastructure", "memory", False, "too big", 400.0, 300.0)]
+    rs = [
+        CheckResult("infrastructure", "latency_p50", False, "p50 slow", 30.0, 20.0),
+        CheckResult("infrastructure", "memory", False, "too big", 400.0, 300.0),
+    ]
     out = mon.informational(rs)
     assert [mon.status(r) for r in out] == ["not judged", "breach"]
 

@@ -11,7 +11,6 @@ import pytest
 import yaml
 from helpers import credit_spec_text, minimal_spec_text
 from injection_corpus import CORPUS, corpus_spec_text
-
 from mlprod.generator.base import Context
 from mlprod.generator.engine import finish, generate_project
 from mlprod.generator.units.notebooks import NOTEBOOKS, render_notebooks
@@ -79,7 +78,9 @@ def test_concerns_match_the_rubric(tmp_path: Path) -> None:
         (("drift", "fairness", "infrastructure", "baseline"), []),
     ],
 )
-def test_only_declared_sections_get_a_notebook(tmp_path: Path, removed: tuple[str, ...], expected: list[str]) -> None:
+def test_only_declared_sections_get_a_notebook(
+    tmp_path: Path, removed: tuple[str, ...], expected: list[str]
+) -> None:
     out = _render(tmp_path, _without(credit_spec_text(), *removed))
     assert sorted(Path(p).stem for p in out) == expected
 

@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from suitekit import EXAMPLE, IGNORE, run
+from suitekit import EXAMPLE, FRESH, IGNORE, run
 
 
 @pytest.fixture(scope="session")
@@ -21,7 +21,7 @@ def prepared_credit(tmp_path_factory: pytest.TempPathFactory) -> Path:
     if not (EXAMPLE / "prepare.py").is_file():
         pytest.fail("examples/credit/prepare.py is missing")
     root = tmp_path_factory.mktemp("credit") / "credit"
-    shutil.copytree(EXAMPLE, root, ignore=IGNORE)
+    shutil.copytree(EXAMPLE, root, ignore=FRESH)
     steps = [
         [sys.executable, "prepare.py"],
         [sys.executable, "-m", "mlprod", "lock"],

@@ -15,6 +15,20 @@ EXAMPLE = REPO / "examples" / "credit"
 TODAY = "2026-11-27"
 #: What `mlprod generate` and a fresh checkout would not carry over from a working copy.
 IGNORE = shutil.ignore_patterns("__pycache__", ".pytest_cache", "*.pyc", "junit*.xml")
+#: What prepare, lock and record write: left out of the first copy, as in a fresh checkout.
+FRESH = shutil.ignore_patterns(
+    "__pycache__",
+    ".pytest_cache",
+    "*.pyc",
+    "junit*.xml",
+    "models",
+    "logs",
+    "train.csv",
+    "test.csv",
+    "current.csv",
+    "mlprod.lock",
+    "golden",
+)
 
 
 def subprocess_env(**extra: str) -> dict[str, str]:
