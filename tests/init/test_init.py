@@ -150,3 +150,25 @@ def test_existing_unknown_target_is_a_usage_error(tmp_path, monkeypatch, capsys)
     code, out = run(["init", "--existing", "--data", "data/customers.csv", "--target", "churn"], capsys)
     assert code == 2 and "did you mean 'churned'" in out
     assert not (tmp_path / "mlprod.yaml").exists()
+
+
+def test_monitor_reports_are_git_ignored(tmp_path):
+    import shutil
+
+    from mlprod.generator.units.gitignore import gitignore_pattern
+
+    assert gitignore_pattern("monitoring/reports") == "/monitoring/reports"
+    assert gitignore_pattern("my notes/[x]*") == "/my\\ notes/\\[x\\]\\*"
+    if shutil.which("git") is None:
+        pytest.skip("git is not installed")
+    proj = tmp_path / "p"
+    (proj / "weird [dir]" / "reports" / "2026-11-27").mkdir(parents=True)
+    (proj / "weird [dir]" / "reports" / "2026-11-27" / "drift.html").write_text("x")
+    (proj / "weird [dir]" / "drift.ipynb").write_text("{}")
+    (proj / ".gitignore").write_text(gitignore_pattern("weird [dir]/reports") + "/\n")
+    subprocess.run(["git", "init", "-q"], cwd=proj, check=True)
+    ignored = subprocess.run(
+        ["git", "status", "--porcelain", "--ignored"], cwd=proj, capture_output=True, text=True
+    ).stdout
+    assert '!! "weird [dir]/reports/"' in ignored
+    assert '?? "weird [dir]/"' in ignored  # the notebook beside the reports is not ignored
