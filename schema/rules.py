@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from .models import Spec
@@ -27,7 +28,49 @@ def _ref(loc: Loc, name: str, kind: str, known: set[str]) -> Iterator[Finding]:
 
 def check_rules(spec: Spec) -> list[Finding]:
     """Every cross-field problem of a spec that passed the field-level schema."""
-    return list(_rules(spec))
+    return [*_rules(spec), *_ci_rules(spec)]
+
+
+_SHA_RE = re.compile(r"^[0-9a-f]{40}$")
+_ACTION_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*/[A-Za-z0-9_.-]+$")
+_HANDLE_RE = re.compile(r"^@[A-Za-z0-9][A-Za-z0-9_.\-/]*$")
+_EMAIL_RE = re.compile(r"^[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}$")
+
+
+def _ci_rules(spec: Spec) -> Iterator[Finding]:
+    """Values that reach CI configs and CODEOWNERS, checked here so `validate` locates them."""
+    expr = "contains '${{', which GitHub Actions would evaluate as an expression; remove it"
+    for loc, value in (
+        (("outputs", "tests"), spec.outputs.tests),
+        (("reproducibility", "lockfile"), spec.reproducibility.lockfile if spec.reproducibility else None),
+    ):
+        if value is not None and "${{" in value:
+            yield loc, f"the path {expr}"
+    rel = spec.release
+    if rel is not None:
+        for i, command in enumerate(rel.ci.install or []):
+            if "${{" in command:
+                yield ("release", "ci", "install", i), f"the install command {expr}"
+        for action, sha in rel.ci.pins.items():
+            if not _ACTION_RE.match(action):
+                yield (
+                    ("release", "ci", "pins", action),
+                    f"{action!r} is not an action name such as 'actions/checkout'",
+                )
+            if not _SHA_RE.match(sha):
+                yield (
+                    ("release", "ci", "pins", action),
+                    "a pin must be a full 40-character commit SHA (mlprod pins by release tag otherwise)",
+                )
+    collab = spec.collaboration
+    if collab is not None:
+        for pattern, owners in collab.codeowners.items():
+            for j, owner in enumerate(owners):
+                if not (_HANDLE_RE.match(owner) or _EMAIL_RE.match(owner)):
+                    yield (
+                        ("collaboration", "codeowners", pattern, j),
+                        f"{owner!r} is not a CODEOWNERS owner: write '@user', '@org/team' or an e-mail",
+                    )
 
 
 def _rules(spec: Spec) -> Iterator[Finding]:

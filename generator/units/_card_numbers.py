@@ -29,8 +29,8 @@ METRIC_NAMES = {
 }
 KIND_NAMES = {
     "max_gap": "gap",
-    "demographic_parity_difference": "demographic parity difference",
-    "equalized_odds_difference": "equalized odds difference",
+    "demographic_parity_difference": "Demographic parity difference",
+    "equalized_odds_difference": "Equalized odds difference",
 }
 
 
