@@ -39,12 +39,16 @@ class Steps:
         self.n = 0
 
     def run(
-        self, title: str, argv: Sequence[str], *, ok_codes: tuple[int, ...] = (0,), show: bool = False
+        self, title: str, *argvs: Sequence[str], ok_codes: tuple[int, ...] = (0,), show: bool = False
     ) -> int:
+        """Run one step (one or more commands in turn) and print its time."""
         self.n += 1
         typer.echo(f"[{self.n}] {title} ...", nl=False)
         start = time.perf_counter()
-        proc = subprocess.run(list(argv), cwd=self.folder, env=self.env, capture_output=True, text=True)
+        for argv in argvs:
+            proc = subprocess.run(list(argv), cwd=self.folder, env=self.env, capture_output=True, text=True)
+            if proc.returncode not in ok_codes:
+                break
         took = time.perf_counter() - start
         self.total += took
         typer.echo(f" {took:.1f}s")
@@ -90,9 +94,11 @@ def demo(
     steps.mlprod("generate tests, CI, notebooks, collaboration files", "generate")
     steps.mlprod("evaluate the model and write the model card", "evaluate")
     if has_git:
-        steps.run("commit everything", ["git", *GIT_IDENTITY, "add", "-A"])
-        steps.run("", ["git", *GIT_IDENTITY, "commit", "-q", "-m", "mlprod demo: credit example"])
-        steps.n -= 1
+        steps.run(
+            "commit everything",
+            ["git", *GIT_IDENTITY, "add", "-A"],
+            ["git", *GIT_IDENTITY, "commit", "-q", "-m", "mlprod demo: credit example"],
+        )
     junit = "reports/junit.xml"
     steps.run(
         "run the generated tests",
