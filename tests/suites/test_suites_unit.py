@@ -39,11 +39,19 @@ def constants(source: str) -> dict[str, object]:
 
 
 def ruff_clean(tmp_path: Path, files: dict[str, str]) -> None:
-    """The files pass `ruff check` and `ruff format --check` with ruff's defaults."""
+    """The files pass `ruff check` and `ruff format --check` with ruff's defaults.
+
+    Run from the files' own folder, as in a user's project, where mlprod is a third-party
+    package (from this repository's root it would count as first-party for import sorting).
+    """
     folder = write_tree(tmp_path / "ruff", files)
     for args in (["check", "--isolated"], ["format", "--isolated", "--check", "--diff"]):
         proc = subprocess.run(
-            [sys.executable, "-m", "ruff", *args, str(folder)], capture_output=True, text=True, check=False
+            [sys.executable, "-m", "ruff", *args, "."],
+            cwd=folder,
+            capture_output=True,
+            text=True,
+            check=False,
         )
         assert proc.returncode == 0, proc.stdout + proc.stderr
 

@@ -6,7 +6,6 @@ Lifts and drops are absolute differences of the metric on the evaluation data se
 """
 
 import pytest
-
 from mlprod.checks.project import ensure
 
 pytestmark = pytest.mark.mlprod(concern="baseline")

@@ -11,7 +11,6 @@ DRIFT_MIN_ROWS rows on both sides.
 """
 
 import pytest
-
 from mlprod.checks.project import ensure
 
 pytestmark = pytest.mark.mlprod(concern="bias")

@@ -6,7 +6,6 @@ The share of rows whose decision flips against the previous version stays within
 """
 
 import pytest
-
 from mlprod.checks.project import ensure
 
 pytestmark = pytest.mark.mlprod(concern="collaboration")

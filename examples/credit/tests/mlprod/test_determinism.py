@@ -8,7 +8,6 @@ predictions on current data stays near the reference.
 """
 
 import pytest
-
 from mlprod.checks.project import ensure
 
 pytestmark = pytest.mark.mlprod(concern="determinism")

@@ -7,7 +7,6 @@ features rank in the top k; sampled rows get finite reason codes.
 """
 
 import pytest
-
 from mlprod.checks.project import ensure
 
 pytestmark = pytest.mark.mlprod(concern="explainability")

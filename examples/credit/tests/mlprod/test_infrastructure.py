@@ -8,7 +8,6 @@ on rows of the evaluation data set; the prediction log's latency must not grow
 """
 
 import pytest
-
 from mlprod.checks.project import ensure
 
 pytestmark = pytest.mark.mlprod(concern="infrastructure")

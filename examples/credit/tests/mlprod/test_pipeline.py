@@ -7,7 +7,6 @@ outputs feed later ones) and its output must meet the stage's `expect`.
 """
 
 import pytest
-
 from mlprod.checks.project import ensure
 
 pytestmark = pytest.mark.mlprod(concern="pipeline")

@@ -6,7 +6,6 @@ Stage outputs are those of the sampled pipeline run (see test_pipeline.py).
 """
 
 import pytest
-
 from mlprod.checks.project import ensure
 
 pytestmark = pytest.mark.mlprod(concern="privacy")

@@ -7,7 +7,6 @@ the local date.
 """
 
 import pytest
-
 from mlprod.checks.project import ensure
 
 pytestmark = pytest.mark.mlprod(concern="release")

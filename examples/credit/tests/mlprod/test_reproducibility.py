@@ -7,7 +7,6 @@ with the seed must reproduce the deployed model's metric within the tolerance.
 """
 
 import pytest
-
 from mlprod.checks.project import ensure
 
 pytestmark = pytest.mark.mlprod(concern="reproducibility")
