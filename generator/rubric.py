@@ -21,6 +21,7 @@ from typing import Any
 from mlprod import CONCERNS
 
 from .evidence import (
+    MANIFEST,
     CIConfig,
     GitState,
     Manifest,
@@ -30,7 +31,7 @@ from .evidence import (
     find_ci,
     read_git,
     read_manifest,
-    read_results,
+    read_results_detail,
 )
 
 MAX_LEVEL = 2
@@ -109,6 +110,7 @@ class ScoreReport:
     today: date | None = None
     results_given: bool = False
     unmapped_tests: int = 0
+    unmapped_failures: list[str] = field(default_factory=list)  # failed cases of no concern
     gate_failures: list[str] = field(default_factory=list)
 
     @property
@@ -168,6 +170,7 @@ class _Evidence:
     root: Path
     spec: Any  # mlprod.schema.models.Spec
     spec_sha256: str
+    spec_name: str  # the spec file relative to the root ("mlprod.yaml")
     today: date
     manifest: Manifest | None
     git: GitState
@@ -219,6 +222,15 @@ def _is_test(entry: ManifestFile, tests_dir: str) -> bool:
     )
 
 
+def _shared_tests(ev: _Evidence) -> list[ManifestFile]:
+    """Generated files of the tests folder that belong to no concern (the conftest): every
+    concern's tests depend on them."""
+    if ev.manifest is None:
+        return []
+    folder = ev.spec.outputs.tests.rstrip("/") + "/"
+    return [f for f in ev.manifest.files if f.concern is None and f.path.startswith(folder)]
+
+
 def _notebooks(concern: str, ev: _Evidence) -> list[str]:
     folder = ev.spec.outputs.notebooks.rstrip("/")
     found = {
@@ -256,7 +268,7 @@ def _automated(concern: str, ev: _Evidence) -> ConcernScore:
     fixes: list[str] = []
     # current: the spec did not change since generation and the files are as written
     stale = ev.manifest is not None and ev.manifest.spec_sha256 != ev.spec_sha256
-    states = {e.path: file_state(ev.root, e) for e in entries}
+    states = {e.path: file_state(ev.root, e) for e in [*entries, *_shared_tests(ev)]}
     missing = sorted(p for p, s in states.items() if s == "missing")
     edited = sorted(p for p, s in states.items() if s == "edited")
     if stale:
@@ -277,25 +289,34 @@ def _automated(concern: str, ev: _Evidence) -> ConcernScore:
             "run `git init` and commit the project" if "not inside" in ev.git.reason else "install git"
         )
     else:
-        uncommitted = [p for p in present if not ev.git.committed(p)]
+        # the spec and the manifest are the evidence that the files match: versioned too
+        evidence = [ev.spec_name, MANIFEST]
+        uncommitted = [p for p in [*present, *evidence] if not ev.git.committed(p)]
         if uncommitted:
             whys.append(f"not committed: {', '.join(uncommitted)}")
             to_commit += uncommitted
-    # run by CI
-    running = [c for c in ev.ci if c.runs_tests]
-    if not running:
+    # run by CI: every generated test file of the concern is collected by an enabled job
+    prefix = ev.git.prefix if ev.git.toplevel is not None else ""
+    top_tests = prefix + tests_dir.rstrip("/")
+    runners = {e.path: [c for c in ev.ci if c.covers(prefix + e.path, top_tests)] for e in tests}
+    not_run = sorted(p for p, configs in runners.items() if not configs)
+    if not_run:
         if ev.ci:
-            names = ", ".join(c.name for c in ev.ci)
-            whys.append(f"no CI config runs pytest over {tests_dir} ({names} do not)")
+            generated = ev.manifest.files if ev.manifest is not None else ()
+            some = any(c.covers(prefix + f.path, top_tests) for c in ev.ci for f in generated)
+            what = ", ".join(not_run) if some else f"pytest over {tests_dir}"
+            names = "; ".join(f"{c.name} ({c.note})" if c.note else c.name for c in ev.ci)
+            whys.append(f"no CI config runs {what} ({names} do not)")
         else:
             whys.append(f"no CI config runs {tests_dir} (no .github/workflows or .gitlab-ci.yml)")
         fixes.append(
             "add a CI config (set `release.ci.providers` and run `mlprod generate`,"
-            f" or run `pytest {tests_dir}` in CI) and commit it"
+            f" or run `pytest {top_tests}` in CI) and commit it"
         )
-    elif ev.git.available and not any(c.tracked for c in running):
-        whys.append(f"the CI config is not committed: {', '.join(c.name for c in running)}")
-        to_commit += [os.path.relpath(c.path, ev.root) for c in running]
+    elif ev.git.available and not all(any(c.tracked for c in cs) for cs in runners.values()):
+        untracked = list(dict.fromkeys(c for cs in runners.values() for c in cs if not c.tracked))
+        whys.append(f"the CI config is not committed: {', '.join(c.name for c in untracked)}")
+        to_commit += [os.path.relpath(c.path, ev.root) for c in untracked]
     if to_commit and not (stale or missing or edited):  # else "commit the result" covers it
         fixes.append(f"`git add {' '.join(dict.fromkeys(to_commit))}` and commit")
     if whys:
@@ -363,16 +384,17 @@ def score_project(
     loaded = load_spec(spec_path)
     spec = loaded.spec
     root = loaded.root
-    counts, unmapped = read_results(results) if results is not None else (None, 0)
+    counts, unmapped = read_results_detail(results) if results is not None else (None, TestCounts())
     git = read_git(root)
     ev = _Evidence(
         root=root,
         spec=spec,
         spec_sha256=loaded.sha256,
+        spec_name=_relative(loaded.path, root),
         today=today,
         manifest=read_manifest(root),
         git=git,
-        ci=find_ci(root, spec.outputs.tests, git),
+        ci=find_ci(root, git),
         results=counts,
     )
     rows = [score_concern(c, ev) for c in CONCERNS]
@@ -383,10 +405,18 @@ def score_project(
         project=spec.project.name,
         today=today,
         results_given=results is not None,
-        unmapped_tests=unmapped,
+        unmapped_tests=unmapped.passed + unmapped.failed + unmapped.skipped,
+        unmapped_failures=unmapped.failures,
     )
     report.gate_failures = _gate(report)
     return report
+
+
+def _relative(path: Path, root: Path) -> str:
+    try:
+        return Path(path).resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return Path(path).name
 
 
 def _gate(report: ScoreReport) -> list[str]:
@@ -400,4 +430,8 @@ def _gate(report: ScoreReport) -> list[str]:
     failed = [f"{c.id} ({c.tests.failed})" for c in report.concerns if c.tests is not None and c.tests.failed]
     if failed:
         out.append(f"failed tests: {', '.join(failed)}")
+    if report.unmapped_failures:  # any failure fails the gate, even of a test of no concern
+        names = ", ".join(report.unmapped_failures[:3])
+        more = f" and {len(report.unmapped_failures) - 3} more" if len(report.unmapped_failures) > 3 else ""
+        out.append(f"failed tests of no concern: {names}{more}")
     return out

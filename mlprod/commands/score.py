@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 from datetime import date
 from enum import StrEnum
@@ -30,6 +31,9 @@ def today_from_env() -> date:
     if not value:
         return date.today()
     try:
+        # the spec's own date form only: Python also reads 20261127 and 2026-W48-5
+        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+            raise ValueError(value)
         return date.fromisoformat(value)
     except ValueError:
         raise UsageError(f"MLPROD_TODAY={value!r} is not an ISO date", hint="use YYYY-MM-DD") from None
@@ -91,10 +95,21 @@ def render_text(report: ScoreReport, colour: bool = False) -> str:
 
 
 def md_cell(text: str) -> str:
-    """Text safe inside a Markdown table cell: no HTML, no column breaks, one line."""
+    """Text safe inside a Markdown table cell: no HTML, no column breaks, one line.
+
+    Inside a `code span` entities and backslashes are shown literally, so only `|` is
+    escaped there (GitHub's tables read `\\|` in a code span as a pipe).
+    """
+    text = " ".join(text.split())
+    if text.count("`") % 2:  # an unpaired backtick: no code spans at all
+        return _md_text(text).replace("`", "\\`")
+    parts = text.split("`")
+    return "`".join(p.replace("|", "\\|") if i % 2 else _md_text(p) for i, p in enumerate(parts))
+
+
+def _md_text(text: str) -> str:
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    text = text.replace("\\", "\\\\").replace("|", "\\|")
-    return " ".join(text.split())
+    return text.replace("\\", "\\\\").replace("|", "\\|")
 
 
 def render_markdown(report: ScoreReport) -> str:
