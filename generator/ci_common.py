@@ -23,6 +23,8 @@ from mlprod import CONCERNS
 SCHEDULED_CONCERNS: tuple[str, ...] = ("determinism", "infrastructure", "bias")
 #: Python used when the spec declares no `release.ci.python` (and no reproducibility.python).
 DEFAULT_PYTHON = "3.11"
+#: The spec file name the mlprod commands read when not told otherwise.
+DEFAULT_SPEC = "mlprod.yaml"
 #: Where a CI run writes its JUnit results and score report (a constant, never a spec value).
 REPORTS = "reports"
 JUNIT = f"{REPORTS}/junit.xml"
@@ -76,11 +78,23 @@ class CIPlan:
     install_env: dict[str, str] = field(default_factory=dict)  # spec values
     install_lines: list[str] = field(default_factory=list)  # constants only
     pins: dict[str, str] = field(default_factory=dict)
+    spec_file: str = DEFAULT_SPEC  # the spec's file name (a spec value when not the default)
 
     @property
     def env(self) -> dict[str, str]:
         """Environment of every job: the spec values steps need, by constant names."""
-        return {"MLPROD_TESTS": self.tests, **self.install_env}
+        spec = {} if self.spec_file == DEFAULT_SPEC else {"MLPROD_SPEC": self.spec_file}
+        return {"MLPROD_TESTS": self.tests, **spec, **self.install_env}
+
+    @property
+    def validate(self) -> str:
+        """The validate command line (a spec not named mlprod.yaml is passed by variable)."""
+        return "mlprod validate" + ("" if self.spec_file == DEFAULT_SPEC else ' "$MLPROD_SPEC"')
+
+    @property
+    def spec_option(self) -> str:
+        """` --spec "$MLPROD_SPEC"` for `generate` and `score`, or nothing for mlprod.yaml."""
+        return "" if self.spec_file == DEFAULT_SPEC else ' --spec "$MLPROD_SPEC"'
 
     @property
     def test_files(self) -> list[str]:
@@ -105,8 +119,8 @@ def providers(spec: Spec) -> list[str]:
     return ["github"] if automated_concerns(spec) else []
 
 
-def ci_plan(spec: Spec, version: str) -> CIPlan:
-    """The plan both CI units render."""
+def ci_plan(spec: Spec, version: str, spec_file: str = DEFAULT_SPEC) -> CIPlan:
+    """The plan both CI units render (`spec_file`: the spec's name in the project root)."""
     ci = spec.release.ci if spec.release is not None else None
     if ci is not None:
         pythons = list(dict.fromkeys(ci.python))
@@ -124,6 +138,7 @@ def ci_plan(spec: Spec, version: str) -> CIPlan:
         install_env=env,
         install_lines=lines,
         pins=dict(ci.pins) if ci is not None else {},
+        spec_file=spec_file,
     )
 
 

@@ -12,10 +12,12 @@ import ast
 import importlib
 import json
 import pkgutil
+import re
 from contextlib import suppress
-from pathlib import Path
+from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
 
-from mlprod.errors import ExitCode, MlprodError, RefusedError
+from mlprod.errors import ExitCode, MlprodError, Problem, RefusedError, SpecError
 
 from . import writer
 from .base import UNITS, Artifact, Context, Kind, UnitFn
@@ -23,12 +25,18 @@ from .headers import add_header, block_markers, header_lines, managed_block
 from .manifest import MANIFEST_PATH, Entry, Manifest, read_manifest, sha256_text
 from .report import Action, FileAction, GenerateReport, Mode
 
+if TYPE_CHECKING:  # pragma: no cover
+    from mlprod.schema import LoadedSpec
+    from mlprod.schema.models import Spec
+
 __all__ = [
     "Action",
     "FileAction",
     "GenerateError",
     "GenerateReport",
     "Mode",
+    "PathConflict",
+    "check_outputs",
     "finish",
     "generate_project",
     "load_units",
@@ -41,6 +49,65 @@ class GenerateError(MlprodError):
     """A renderer unit produced something invalid: a bug in mlprod, nothing was written."""
 
     exit_code = ExitCode.INTERNAL
+
+
+class PathConflict(GenerateError):
+    """Two artifacts at one path, or one artifact at the folder of another."""
+
+    def __init__(self, message: str, paths: tuple[str, ...]) -> None:
+        super().__init__(message)
+        self.paths = paths
+
+
+# --- the spec's output paths -----------------------------------------------------------
+
+# Control characters and line breaks: legal in file names, but no way to name a file in a
+# CI variable, a .gitignore pattern or a Markdown line, so outputs paths may not use them.
+_BAD_PATH_CHARS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def model_card_path(spec: Spec) -> str:
+    """`outputs.model_card` in its normal form (`./a//b.md` -> `a/b.md`)."""
+    return PurePosixPath(spec.outputs.model_card).as_posix()
+
+
+def check_outputs(spec: Spec, spec_file: str) -> list[tuple[tuple[str, ...], str]]:
+    """Problems of the `outputs` paths that no field-level rule sees: (location, message).
+
+    They may not reach into `.mlprod/` (mlprod's own files), and the model card may be
+    neither the spec file nor a folder.
+    """
+    found: list[tuple[tuple[str, ...], str]] = []
+    for key in ("tests", "notebooks", "model_card"):
+        raw: str = getattr(spec.outputs, key)
+        loc = ("outputs", key)
+        if _BAD_PATH_CHARS.search(raw):
+            found.append((loc, f"{raw!r} contains a control or line-break character; rename it"))
+            continue
+        # casefold: on macOS and Windows `MLPROD.yaml` and `.MLPROD/` are the same files.
+        norm = PurePosixPath(raw).as_posix().casefold()
+        if norm == ".mlprod" or norm.startswith(".mlprod/"):
+            found.append((loc, f"{raw!r} is inside .mlprod/, which holds mlprod's own manifest"))
+        elif key == "model_card" and (norm == "." or raw.endswith("/")):
+            found.append((loc, f"{raw!r} names a folder; give a file name such as 'MODEL_CARD.md'"))
+        elif key == "model_card" and norm == PurePosixPath(spec_file).as_posix().casefold():
+            found.append((loc, f"{raw!r} is the spec file itself; choose another name for the model card"))
+    return found
+
+
+def spec_problems(loaded: LoadedSpec, display: str, found: list[tuple[tuple[str, ...], str]]) -> SpecError:
+    """A `SpecError` (exit 2) locating each (location, message) in the spec text."""
+    from mlprod.schema.loader import dotted, parse_yaml_text
+
+    try:
+        positions = parse_yaml_text(loaded.text, display).positions
+    except SpecError:  # pragma: no cover - the text was parsed once already
+        positions = None
+    problems = []
+    for loc, message in found:
+        line, col = positions.locate(loc) if positions else (1, 1)
+        problems.append(Problem(display, line, col, dotted(loc), message))
+    return SpecError(problems)
 
 
 # --- rendering -------------------------------------------------------------------------
@@ -78,9 +145,20 @@ def render_artifacts(ctx: Context, units: dict[str, UnitFn] | None = None) -> li
             if art.path == ".mlprod" or art.path.startswith(".mlprod/"):
                 raise GenerateError(f"renderer unit {name!r}: {art.path} is reserved for mlprod itself")
             if art.path in owner:
-                raise GenerateError(f"{art.path} is produced by both unit {owner[art.path]!r} and {name!r}")
+                raise PathConflict(
+                    f"{art.path} is produced by both unit {owner[art.path]!r} and {name!r}", (art.path,)
+                )
             owner[art.path] = name
             artifacts.append(art)
+    for path in sorted(owner):
+        parts = path.split("/")
+        for i in range(1, len(parts)):
+            folder = "/".join(parts[:i])
+            if folder in owner:
+                raise PathConflict(
+                    f"{folder} (unit {owner[folder]!r}) is also the folder of {path} (unit {owner[path]!r})",
+                    (folder, path),
+                )
     return sorted(artifacts, key=lambda a: a.path)
 
 
@@ -151,7 +229,7 @@ def _plan_file(root: Path, art: Artifact, text: str, old_entry: Entry | None, fo
         if span is None:
             added = writer.splice_block(old, None, text)
             return FileAction(art.path, Action.UPDATE, "mlprod block added", old, added, entry)
-        current = writer.block_text(old, span)
+        current = writer.lf(writer.block_text(old, span))
         new = writer.splice_block(old, span, text)
         if current == text:
             return FileAction(art.path, Action.UNCHANGED, "", old, old, entry)
@@ -163,9 +241,11 @@ def _plan_file(root: Path, art: Artifact, text: str, old_entry: Entry | None, fo
         return FileAction(art.path, Action.REFUSE, why, old, new)
     if old is None:
         return FileAction(art.path, Action.CREATE, "was missing" if old_entry else "", None, text, entry)
-    if old == text:
+    # A checkout with CRLF line endings (git's autocrlf on Windows) holds the same file:
+    # git stores it with `\n`, so it is neither stale nor edited by hand.
+    if writer.lf(old) == text:
         return FileAction(art.path, Action.UNCHANGED, "", old, old, entry)
-    if old_entry is not None and not old_entry.managed and old_entry.sha256 == sha256_text(old):
+    if old_entry is not None and not old_entry.managed and old_entry.sha256 == sha256_text(writer.lf(old)):
         return FileAction(art.path, Action.UPDATE, "", old, text, entry)
     why = "edited by hand since mlprod generated it" if old_entry else "exists; mlprod did not generate it"
     if force:
@@ -183,7 +263,7 @@ def _plan_orphan(root: Path, entry: Entry) -> FileAction | None:
     if old is None:
         return None
     if not entry.managed:
-        if sha256_text(old) == entry.sha256:
+        if sha256_text(writer.lf(old)) == entry.sha256:
             return FileAction(entry.path, Action.REMOVE, "no longer generated", old, None)
         return FileAction(entry.path, Action.LEAVE, "no longer generated, but edited by hand", old, old)
     try:
@@ -194,7 +274,7 @@ def _plan_orphan(root: Path, entry: Entry) -> FileAction | None:
         return FileAction(entry.path, Action.LEAVE, why, old, old)
     if span is None:
         return None
-    if sha256_text(writer.block_text(old, span)) != entry.sha256:
+    if sha256_text(writer.lf(writer.block_text(old, span))) != entry.sha256:
         why = "no longer generated, but its block was edited by hand"
         return FileAction(entry.path, Action.LEAVE, why, old, old)
     rest = writer.remove_block(old, span)
@@ -257,13 +337,31 @@ def apply_actions(root: Path, actions: list[FileAction], old: Manifest, new: Man
         raise
 
 
+_DAMAGED = "block markers are damaged"
+
+
 def refusal(report: GenerateReport) -> RefusedError:
-    """The error naming every refused file."""
+    """The error naming every refused file.
+
+    Damaged block markers are refused even with `--force` (mlprod cannot tell which part
+    of the file is its own), so the hint only offers `--force` for the other refusals.
+    """
     names = "\n".join(f"  {a.path}: {a.reason}" for a in report.refused)
+    damaged = [a for a in report.refused if _DAMAGED in a.reason]
+    hints = []
+    if len(damaged) < len(report.refused):
+        hints.append(
+            "move your changes out of these files, or run `mlprod generate --force` to overwrite "
+            "them (your edits to them are lost)"
+        )
+    if damaged:
+        hints.append(
+            "leave exactly one start and one end marker line of the mlprod block in "
+            f"{', '.join(a.path for a in damaged)}, or delete them all (--force does not repair them)"
+        )
     return RefusedError(
         f"refusing to overwrite {len(report.refused)} file(s) mlprod does not own:\n{names}",
-        hint="move your changes out of these files, or run `mlprod generate --force` to overwrite "
-        "them (your edits to them are lost)",
+        hint="; ".join(hints),
     )
 
 
@@ -296,8 +394,27 @@ def generate_project(
         root=root,
         spec_file=loaded.path.name,
     )
+    found = check_outputs(loaded.spec, ctx.spec_file)
+    if found:
+        raise spec_problems(loaded, str(spec_path), found)
+    try:
+        artifacts = render_artifacts(ctx, units)
+    except PathConflict as exc:
+        card = model_card_path(loaded.spec)
+        if card not in exc.paths:
+            raise
+        raw = loaded.spec.outputs.model_card
+        other = [p for p in exc.paths if p != card]
+        if other:
+            why = f"{raw!r} is the folder of {other[0]}, which mlprod also generates"
+            if other[0] == exc.paths[0]:
+                why = f"{raw!r} is inside {other[0]}, which mlprod also generates as a file"
+        else:
+            why = f"{raw!r} is a path mlprod already generates another file at"
+        why += "; choose another path for the model card"
+        raise spec_problems(loaded, str(spec_path), [(("outputs", "model_card"), why)]) from None
     full = mode != Mode.CHECK
-    finished = [(art, finish(art, ctx, notebooks=full)) for art in render_artifacts(ctx, units)]
+    finished = [(art, finish(art, ctx, notebooks=full)) for art in artifacts]
 
     def run() -> GenerateReport:
         old, old_text = read_manifest(root, force=force)

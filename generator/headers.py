@@ -17,6 +17,7 @@ from .base import Kind
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
 _PY_PRELUDE = re.compile(r"^(#![^\n]*\n)?(#[^\n]*coding[:=][^\n]*\n)?")
 _XML_DECL = re.compile(r"^<\?xml[^>]*\?>\n")
+_HTML_COMMENT_END = re.compile(r"--(?=!?>)")
 
 
 def _clean(value: str) -> str:
@@ -45,9 +46,16 @@ def hash_comment(lines: list[str]) -> str:
     return "".join(f"# {line}\n" for line in lines)
 
 
-def html_comment(lines: list[str]) -> str:
-    """One HTML/XML comment per line ('--' cannot occur inside a comment)."""
-    return "".join(f"<!-- {line.replace('--', '- -')} -->\n" for line in lines)
+def html_comment(lines: list[str], *, xml: bool = False) -> str:
+    """One comment per line, in HTML (Markdown) or XML (SVG) syntax.
+
+    XML forbids `--` anywhere in a comment, so it becomes `- -` there. HTML only ends a
+    comment at `-->` (or `--!>`), so Markdown keeps `--` and the regenerate command
+    (`mlprod generate --spec ...`) stays one that can be copied and run.
+    """
+    if xml:
+        return "".join(f"<!-- {line.replace('--', '- -')} -->\n" for line in lines)
+    return "".join(f"<!-- {_HTML_COMMENT_END.sub('- -', line)} -->\n" for line in lines)
 
 
 def add_header(content: str, kind: Kind, lines: list[str], meta: dict[str, str]) -> str:
@@ -68,7 +76,7 @@ def add_header(content: str, kind: Kind, lines: list[str], meta: dict[str, str])
     if kind == Kind.SVG:
         decl = _XML_DECL.match(content)
         cut = decl.end() if decl else 0
-        return content[:cut] + html_comment(lines) + content[cut:]
+        return content[:cut] + html_comment(lines, xml=True) + content[cut:]
     if kind == Kind.NOTEBOOK:
         return notebook_with_header(content, lines, meta)
     raise ValueError(f"unknown artifact kind {kind!r}")

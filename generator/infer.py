@@ -8,6 +8,7 @@ punctuation cannot break the file; the result is validated before anything is wr
 from __future__ import annotations
 
 import json
+import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,11 +48,20 @@ def _q(value: Any) -> str:
     return json.dumps(value, ensure_ascii=True)
 
 
-def _identifier(text: str) -> str:
+def _identifier(text: str, empty: str = "cohort") -> str:
+    """A spec identifier made from `text`: [a-z][a-z0-9_]*, and not a Python keyword."""
+    import keyword
+
     ident = re.sub(r"[^a-z0-9_]+", "_", text.lower()).strip("_")
-    if not ident or not ident[0].isalpha():
-        ident = f"c_{ident}" if ident else "cohort"
+    if not ident or not ident[0].isalpha():  # `isalpha` is also true for non-ASCII letters
+        ident = f"c_{ident}" if ident else empty
+    if keyword.iskeyword(ident):  # a column or folder named `class`, `if`, ...
+        ident += "_"
     return ident
+
+
+def _finite(value: float) -> float | None:
+    return value if math.isfinite(value) else None
 
 
 def infer(df: Any, target: str) -> Inference:
@@ -68,6 +78,11 @@ def infer(df: Any, target: str) -> Inference:
         )
     inf = Inference()
     y = df[target].dropna()
+    if y.empty:
+        raise UsageError(
+            f"the target column {target!r} has no values",
+            hint="point --data at a file with labelled rows",
+        )
     n_classes = y.nunique()
     if n_classes == 2:
         inf.task = "binary_classification"
@@ -105,10 +120,10 @@ def infer(df: Any, target: str) -> Inference:
         elif pd.api.types.is_integer_dtype(s):
             expect.update(dtype="int", min=int(s.min()), max=int(s.max()))
         elif pd.api.types.is_float_dtype(s):
-            if s.notna().any():
-                expect.update(dtype="float", min=float(s.min()), max=float(s.max()))
-            else:
-                expect["dtype"] = "float"
+            expect["dtype"] = "float"
+            lo, hi = _finite(float(s.min())), _finite(float(s.max()))
+            # The spec takes finite numbers only: an infinite end of the range stays open.
+            expect.update({k: v for k, v in (("min", lo), ("max", hi)) if v is not None})
         else:
             values = s.dropna().astype(str).unique().tolist()
             if len(values) <= MAX_CATEGORIES:
@@ -117,8 +132,9 @@ def infer(df: Any, target: str) -> Inference:
             expect["not_null"] = True
         inf.columns[name] = expect
         # candidate cohorts
-        if AGE_RE.search(name) and pd.api.types.is_numeric_dtype(s) and s.notna().any():
-            lo, hi = int(s.min()), int(s.max()) + 1
+        ages = s[s.abs() != math.inf].dropna() if pd.api.types.is_numeric_dtype(s) else s.iloc[:0]
+        if AGE_RE.search(name) and not pd.api.types.is_bool_dtype(s) and not ages.empty:
+            lo, hi = int(ages.min()), int(ages.max()) + 1
             edges = sorted({lo, *[e for e in (26, 36, 51) if lo < e < hi], hi})
             if len(edges) >= 3:
                 inf.cohorts.append({"name": _identifier(f"{name}_band"), "by": name, "bins": edges})
@@ -242,7 +258,14 @@ def write_existing_spec(spec_path: Path, *, data: Path, target: str, model: str 
     except Exception as exc:
         raise UsageError(f"cannot read {data}: {exc}") from None
     inf = infer(df, target)
-    name = _identifier(root.name) if root.name else "project"
+    if not inf.features:
+        left_out = ", ".join(repr(c) for c in [*inf.pii, *([inf.id_column] if inf.id_column else [])])
+        raise UsageError(
+            f"{data} has no feature columns: every column is the target"
+            + (f", the id or a PII suspect ({left_out})" if left_out else ""),
+            hint="point --data at a file with the model's input columns",
+        )
+    name = _identifier(root.name, empty="project")
     text = render_spec(inf, name=name, data_path=rel, target=target, model=model)
     try:
         parse_spec_text(text, str(spec_path))

@@ -31,14 +31,19 @@ def yaml_scalar(value: Any) -> Safe:
     return Safe(json.dumps(value, ensure_ascii=True, sort_keys=True))
 
 
+_BREAKS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|~>-])")
 
 
 def md(value: Any) -> Safe:
     """Inline Markdown text: HTML-escaped, Markdown punctuation backslash-escaped, one line."""
     text = "" if value is None else str(value)
-    text = text.replace("\r", " ").replace("\n", " ").replace("\x00", "")
-    text = html.escape(text, quote=True)
+    # Control characters and everything str.splitlines() breaks at (\x0b, \x0c, \x1c-\x1e,
+    # \x85, \u2028, \u2029) become spaces: the text stays on its one line in every viewer.
+    text = _BREAKS.sub(" ", text)
+    # `'` stays as it is: its entity `&#x27;` would have its `#` escaped below and show as
+    # the literal text "&#x27;" (an apostrophe is not special in Markdown text anyway).
+    text = html.escape(text, quote=False).replace('"', "&quot;")
     text = _MD_SPECIAL.sub(r"\\\1", text)
     return Safe(text)
 

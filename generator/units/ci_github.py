@@ -68,14 +68,16 @@ def _upload(plan: CIPlan, name: str) -> dict[str, Any]:
 
 def _test_job(plan: CIPlan) -> dict[str, Any]:
     steps = _common_steps(plan)
-    steps.append({"name": "Validate the spec", "run": "mlprod validate"})
-    steps.append({"name": "Check generated files are current", "run": "mlprod generate --check"})
-    score = "mlprod score --format markdown"
+    steps.append({"name": "Validate the spec", "run": plan.validate})
+    steps.append(
+        {"name": "Check generated files are current", "run": f"mlprod generate --check{plan.spec_option}"}
+    )
+    score = f"mlprod score{plan.spec_option} --format markdown"
     if plan.automated:
         steps.append(
             {"name": "Run mlprod tests", "run": f'pytest "$MLPROD_TESTS" --junitxml={JUNIT}'},
         )
-        score = f"mlprod score --results {JUNIT} --format markdown"
+        score = f"mlprod score{plan.spec_option} --results {JUNIT} --format markdown"
     steps.append(
         {"name": "Score", "if": "${{ !cancelled() }}", "run": f'{score} >> "$GITHUB_STEP_SUMMARY"'},
     )
@@ -136,5 +138,5 @@ def ci_github(ctx: Context) -> list[Artifact]:
     """The GitHub Actions workflow, when GitHub is one of the CI providers."""
     if "github" not in providers(ctx.spec):
         return []
-    content = render_workflow(ci_plan(ctx.spec, ctx.version))
+    content = render_workflow(ci_plan(ctx.spec, ctx.version, ctx.spec_file))
     return [Artifact(PATH, content, Kind.YAML, concern="release")]

@@ -44,12 +44,17 @@ def _artifacts() -> dict[str, Any]:
 def _test_job(plan: CIPlan) -> dict[str, Any]:
     job = _job(plan.pythons, "test")
     job["rules"] = [{"if": _SCHEDULED, "when": "never"}, {"when": "on_success"}]
-    script = [*plan.install_lines, "mlprod validate", "mlprod generate --check", f"mkdir -p {REPORTS}"]
-    score = "mlprod score --format markdown"
+    script = [
+        *plan.install_lines,
+        plan.validate,
+        f"mlprod generate --check{plan.spec_option}",
+        f"mkdir -p {REPORTS}",
+    ]
+    score = f"mlprod score{plan.spec_option} --format markdown"
     # Run the score even when tests fail (it reports them), then fail the job for either.
     if plan.automated:
         script.append(f'pytest "$MLPROD_TESTS" --junitxml={JUNIT} || touch {REPORTS}/tests-failed')
-        score = f"mlprod score --results {JUNIT} --format markdown"
+        score = f"mlprod score{plan.spec_option} --results {JUNIT} --format markdown"
     script += [
         f"{score} > {REPORTS}/score.md || touch {REPORTS}/score-failed",
         f"cat {REPORTS}/score.md",
@@ -89,5 +94,5 @@ def ci_gitlab(ctx: Context) -> list[Artifact]:
     """The GitLab CI configuration, when GitLab is one of the CI providers."""
     if "gitlab" not in providers(ctx.spec):
         return []
-    content = render_gitlab(ci_plan(ctx.spec, ctx.version))
+    content = render_gitlab(ci_plan(ctx.spec, ctx.version, ctx.spec_file))
     return [Artifact(PATH, content, Kind.YAML, concern="release")]

@@ -9,6 +9,7 @@ ignored.
 from __future__ import annotations
 
 import re
+from pathlib import PurePosixPath
 
 from mlprod.generator.base import Artifact, Context, Kind, unit
 
@@ -24,5 +25,5 @@ def gitignore_pattern(path: str) -> str:
 @unit("gitignore")
 def render_gitignore(ctx: Context) -> list[Artifact]:
     """The managed block of `.gitignore`."""
-    reports = gitignore_pattern(f"{ctx.spec.outputs.notebooks}/reports") + "/\n"
+    reports = gitignore_pattern((PurePosixPath(ctx.spec.outputs.notebooks) / "reports").as_posix()) + "/\n"
     return [Artifact(".gitignore", BODY + reports, Kind.TEXT, concern=None, managed=True)]

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from mlprod.generator.base import Artifact, Context, Kind, unit
@@ -109,7 +109,8 @@ def render_model_card(ctx: Context) -> list[Artifact]:
     """MODEL_CARD.md (or outputs.model_card)."""
     ev, status = evaluation_state(ctx)
     text = front_matter(ctx.spec, ev) + card_body(ctx.spec, ev, status)
-    return [Artifact(ctx.spec.outputs.model_card, text, Kind.MARKDOWN, concern=None)]
+    path = PurePosixPath(ctx.spec.outputs.model_card).as_posix()  # `./MODEL_CARD.md` -> `MODEL_CARD.md`
+    return [Artifact(path, text, Kind.MARKDOWN, concern=None)]
 
 
 # --- front matter --------------------------------------------------------------------------

@@ -131,6 +131,24 @@ def test_credit_workflow_jobs_and_steps(tmp_path: Path) -> None:
     assert expressions(art.content) <= ALLOWED_EXPRESSIONS
 
 
+@pytest.mark.parametrize("spec_file", ["credit.mlprod.yaml", "my spec $HOME `x`.yaml"])
+def test_spec_not_named_mlprod_yaml_is_passed_to_every_mlprod_command(tmp_path: Path, spec_file: str) -> None:
+    """CI must read the spec it was generated from: a bare `mlprod validate` looks for mlprod.yaml."""
+    ctx = Context(parse_spec_text(credit_spec_text()), "0" * 64, VERSION, tmp_path, spec_file)
+    wf = yaml.safe_load(one(ci_github(ctx)).content)
+    gl = yaml.safe_load(one(ci_gitlab(ctx)).content)
+    assert wf["jobs"]["test"]["env"]["MLPROD_SPEC"] == spec_file
+    assert gl["variables"]["MLPROD_SPEC"] == {"value": spec_file, "expand": False}
+    for lines in (commands(wf["jobs"]["test"]), gl["mlprod-test"]["script"]):
+        mlprod = [line for line in lines if line.startswith("mlprod ")]
+        assert [line.split()[1] for line in mlprod] == ["validate", "generate", "score"]
+        assert mlprod[0] == 'mlprod validate "$MLPROD_SPEC"'
+        assert all('"$MLPROD_SPEC"' in line for line in mlprod)
+        assert not any(spec_file in line for line in lines)  # the name itself is data only
+    default = Context(parse_spec_text(credit_spec_text()), "0" * 64, VERSION, tmp_path, "mlprod.yaml")
+    assert "MLPROD_SPEC" not in one(ci_github(default)).content
+
+
 def test_credit_gitlab_jobs_and_script(tmp_path: Path) -> None:
     art = one(ci_gitlab(ctx_of(credit_spec_text(), tmp_path)))
     assert (art.path, art.concern) == (".gitlab-ci.yml", "release")

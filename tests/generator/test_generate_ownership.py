@@ -298,3 +298,62 @@ def test_block_removed_from_user_file_when_no_longer_generated(project: Path) ->
     units = {"sample": lambda ctx: [a for a in UNITS["sample"](ctx) if a.path != ".gitignore"]}
     generate(project, units=units)
     assert (root / ".gitignore").read_text() == "node_modules/\n"
+
+
+def test_damaged_markers_hint_does_not_offer_force(project: Path) -> None:
+    """--force does not repair damaged markers, so the hint must not send the user there."""
+    root = project.parent
+    write_tree(root, {".gitignore": "a\n# >>> mlprod\nb\n"})
+    with pytest.raises(RefusedError) as info:
+        generate(project, force=True)
+    assert "--force does not repair" in (info.value.hint or "")
+    assert "run `mlprod generate --force`" not in (info.value.hint or "")
+    assert (root / ".gitignore").read_text() == "a\n# >>> mlprod\nb\n"
+
+
+# --- CRLF checkouts (git's autocrlf) -----------------------------------------------------
+
+
+def _to_crlf(path: Path) -> None:
+    path.write_bytes(path.read_bytes().replace(b"\r\n", b"\n").replace(b"\n", b"\r\n"))
+
+
+def test_crlf_checkout_of_generated_files_is_current_and_still_owned(project: Path, cli) -> None:
+    root = project.parent
+    write_tree(root, {".gitignore": "node_modules/\n"})
+    generate(project)
+    for rel in [*FILES, *MANAGED]:
+        _to_crlf(root / rel)
+    code, out, err = cli("generate", "--check", "--spec", str(project))
+    assert code == 0, out + err
+    set_title(project, "Second title")
+    report = generate(project)  # owned: updated, not refused as hand-edited
+    assert set(report.paths(Action.UPDATE)) == {*FILES, *MANAGED}  # the spec hash in every header
+    assert "Second title" in (root / "gen/a.py").read_text()
+    # the user's CRLF .gitignore keeps CRLF everywhere, its new block included
+    data = (root / ".gitignore").read_bytes()
+    assert data.startswith(b"node_modules/\r\n\r\n# >>> mlprod\r\n")
+    assert data.count(b"\n") == data.count(b"\r\n")
+    assert generate(project).paths(Action.UNCHANGED) == sorted([*FILES, *MANAGED])
+
+
+def test_block_spliced_into_crlf_file_uses_crlf_and_is_removed_cleanly(project: Path) -> None:
+    root = project.parent
+    (root / ".gitignore").write_bytes(b"node_modules/\r\n*.pyc\r\n")
+    generate(project)
+    data = (root / ".gitignore").read_bytes()
+    assert data.count(b"\n") == data.count(b"\r\n") and b"# <<< mlprod\r\n" in data
+    units = {"sample": lambda ctx: [a for a in UNITS["sample"](ctx) if a.path != ".gitignore"]}
+    generate(project, units=units)
+    assert (root / ".gitignore").read_bytes() == b"node_modules/\r\n*.pyc\r\n"
+
+
+def test_block_markers_are_whole_lines_as_git_sees_them() -> None:
+    """Only "\\n" ends a line: a marker after \\u2028 or \\x0c is text inside a line."""
+    from mlprod.generator.writer import find_block
+
+    start, end = "# >>> mlprod", "# <<< mlprod"
+    text = "a\n# >>> mlprod\r\nb\u2028# <<< mlprod\nc\x0c# <<< mlprod\n# <<< mlprod"
+    assert find_block(text, start, end) == (2, len(text))
+    with pytest.raises(ValueError, match="damaged"):
+        find_block("a\x0c# >>> mlprod\nb\n# <<< mlprod\n", start, end)

@@ -115,6 +115,30 @@ def test_managed_block_syntax() -> None:
     assert md("<b>|x") == "&lt;b&gt;\\|x" and trusted("x") == "x"
 
 
+def test_md_shows_apostrophes_and_keeps_one_line() -> None:
+    """`'` must not become `&#x27;` (its `#` escaped, CommonMark shows the entity as text)."""
+    from markdown_it import MarkdownIt
+
+    render_md = MarkdownIt("commonmark").render
+    assert md("O'Brien won't") == "O'Brien won't"
+    assert render_md(str(md("O'Brien won't"))) == "<p>O'Brien won't</p>\n"
+    assert render_md(str(md('a "q" & <b>'))) == "<p>a &quot;q&quot; &amp; &lt;b&gt;</p>\n"
+    for brk in ("\r", "\n", "\x0b", "\x0c", "\x1c", "\x85", "\u2028", "\u2029", "\x00"):
+        assert md(f"a{brk}b") == "a b" and len(str(md(f"a{brk}b")).splitlines()) == 1
+
+
+def test_markdown_header_keeps_the_regenerate_command_runnable() -> None:
+    """`--spec` stays `--spec` in a Markdown (HTML) comment; only XML (SVG) needs `- -`."""
+    lines = header_lines("0.1.0", "credit.mlprod.yaml", "ab" * 32)
+    text = add_header("# Card\n", Kind.MARKDOWN, lines, {})
+    assert "<!-- Regenerate with: mlprod generate --spec credit.mlprod.yaml -->\n" in text
+    svg = add_header("<svg/>\n", Kind.SVG, lines, {})
+    assert "- -spec" in svg and "--spec" not in svg
+    # A comment can still not be ended early from inside.
+    evil = add_header("x\n", Kind.MARKDOWN, ["a --> b --!> c", "d"], {})
+    assert evil.count("-->") == 2 and "--!>" not in evil
+
+
 def test_generated_conftest_records_the_concern_of_every_test(tmp_path: Path) -> None:
     """The skeleton works: marker registered, concern recorded for passed and skipped tests."""
     write_tree(tmp_path, {"mlprod.yaml": credit_spec_text()})

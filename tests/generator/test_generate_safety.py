@@ -15,6 +15,7 @@ import pytest
 from genkit import FILES, MANAGED, generate, set_title
 from helpers import read_tree
 from mlprod.generator import writer
+from mlprod.generator.engine import Action
 from mlprod.generator.manifest import MANIFEST_PATH
 
 from mlprod.errors import RefusedError
@@ -219,3 +220,50 @@ def test_process_killed_mid_generate_leaves_no_partial_file(project: Path, tmp_p
     assert generate(project).written
     assert _temps(root) == []
     assert b"Second title" in (root / "gen/a.py").read_bytes()
+
+
+# --- the spec's outputs paths (real renderer units) ------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("outputs", "message"),
+    [
+        ("  model_card: mlprod.yaml\n", "is the spec file itself"),
+        ("  model_card: ./mlprod.yaml\n", "is the spec file itself"),
+        ("  model_card: MLProd.YAML\n", "is the spec file itself"),  # one file on macOS
+        ("  model_card: .mlprod/card.md\n", "inside .mlprod/"),
+        ("  tests: .mlprod\n", "inside .mlprod/"),
+        ("  notebooks: .mlprod/nb\n", "inside .mlprod/"),
+        ("  model_card: .gitignore\n", "already generates another file"),
+        ("  model_card: .gitignore/card.md\n", "is inside .gitignore"),
+        ("  model_card: card.md/\n", "names a folder"),
+        ('  model_card: "a\\u2028b.md"\n', "control or line-break character"),
+    ],
+)
+def test_bad_outputs_paths_are_spec_errors_even_with_force(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], outputs: str, message: str
+) -> None:
+    """Exit 2 with the located setting; never exit 4, and --force never overwrites the spec."""
+    from helpers import minimal_spec_text
+
+    from mlprod.cli import main
+
+    text = minimal_spec_text() + "outputs:\n" + outputs
+    spec = tmp_path / "mlprod.yaml"
+    spec.write_text(text, encoding="utf-8")
+    code = main(["generate", "--force", "--spec", str(spec)])
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert f"{spec}:" in err and "outputs." in err and message in err and "Traceback" not in err
+    assert spec.read_text(encoding="utf-8") == text
+    assert sorted(read_tree(tmp_path)) == ["mlprod.yaml"]
+
+
+def test_model_card_path_is_normalised(tmp_path: Path) -> None:
+    from helpers import minimal_spec_text
+    from mlprod.generator.engine import generate_project
+
+    spec = tmp_path / "mlprod.yaml"
+    spec.write_text(minimal_spec_text() + "outputs:\n  model_card: ./docs//card.md\n", encoding="utf-8")
+    report = generate_project(spec)
+    assert "docs/card.md" in report.paths(Action.CREATE) and (tmp_path / "docs/card.md").is_file()
