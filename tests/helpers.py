@@ -1,7 +1,9 @@
 """Small helpers shared by the test suites (import as `from helpers import ...`).
 
 tests/conftest.py puts this folder on sys.path (pytest's rootdir-conftest rule).
-Tests may read ../shared (the reference specs and data); the product never does.
+The reference specs are copied into tests/fixtures/reference/, so the tests run from a
+plain clone; tests/schema/test_reference_contract.py checks the copies against ../shared
+(the contract) whenever that folder is beside the checkout, as it is in CI.
 """
 
 from __future__ import annotations
@@ -9,10 +11,10 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-#: The shared folder beside the checkout: reference specs and data.
+#: The shared folder beside the checkout (reference specs and data), when present.
 SHARED = Path(__file__).resolve().parents[2] / "shared"
-if not SHARED.is_dir():  # a checkout elsewhere: fall back to the sibling of the repo root
-    SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+#: Copies of the reference specs, so the tests do not need ../shared.
+REFERENCE = Path(__file__).resolve().parent / "fixtures" / "reference"
 
 
 def write_tree(root: Path, files: dict[str, str | bytes]) -> Path:
@@ -48,10 +50,10 @@ def tree_digest(root: Path) -> str:
 
 
 def credit_spec_text() -> str:
-    """The reference spec, ../shared/spec/credit.mlprod.yaml."""
-    return (SHARED / "spec" / "credit.mlprod.yaml").read_text(encoding="utf-8")
+    """The reference spec (a copy of ../shared/spec/credit.mlprod.yaml)."""
+    return (REFERENCE / "credit.mlprod.yaml").read_text(encoding="utf-8")
 
 
 def minimal_spec_text() -> str:
-    """The smallest spec, ../shared/spec/minimal.mlprod.yaml."""
-    return (SHARED / "spec" / "minimal.mlprod.yaml").read_text(encoding="utf-8")
+    """The smallest spec (a copy of ../shared/spec/minimal.mlprod.yaml)."""
+    return (REFERENCE / "minimal.mlprod.yaml").read_text(encoding="utf-8")

@@ -257,14 +257,11 @@ def test_terminal_table_has_one_row_per_concern(project, capsys):
 
 # --- the reference specs -------------------------------------------------------------
 
-SHARED = Path(__file__).resolve().parents[3] / "shared" / "spec"
+REFERENCE = Path(__file__).resolve().parents[1] / "fixtures" / "reference"
 
 
 def find_spec(name: str) -> Path:
-    for candidate in (SHARED / f"{name}.mlprod.yaml",):
-        if candidate.is_file():
-            return candidate
-    pytest.skip(f"{name}.mlprod.yaml not found")
+    return REFERENCE / f"{name}.mlprod.yaml"
 
 
 def test_minimal_spec_scores_privacy_1_and_the_rest_0(project, capsys):
