@@ -63,7 +63,7 @@ NOTEBOOKS: dict[str, str] = {
 
 #: (lowest total, interpretation), highest first; see docs/score.md.
 INTERPRETATIONS: tuple[tuple[int, str], ...] = (
-    (18, "exceptional: nearly every concern is tested automatically, versioned and run in CI"),
+    (18, "exceptional: the concerns are tested automatically, versioned and run in CI"),
     (14, "production-grade: most concerns are automated; close the remaining gaps"),
     (10, "a reasonable start: the basics are checked, but much still relies on people"),
     (5, "early: a few checks exist, mostly by hand; not yet safe to rely on in production"),

@@ -77,11 +77,21 @@ def demo(
             f"{directory} already holds an mlprod project; nothing was changed",
             hint="run `mlprod score` inside it, remove it to start again, or pass another folder",
         )
+    # `scaffold` would refuse too, but its hint names `--force`, which demo does not have.
+    if folder.is_dir() and not folder.is_symlink() and any(folder.iterdir()):
+        raise RefusedError(
+            f"{directory} is not empty; nothing was written",
+            hint="pass a new or empty folder: mlprod demo DIR",
+        )
     started = time.perf_counter()
     typer.echo(f"mlprod demo: the German credit example in {directory}")
     typer.echo("[0] scaffold the credit template ...", nl=False)
     t0 = time.perf_counter()
-    scaffold(folder, Template.CREDIT, "credit_default")
+    try:
+        scaffold(folder, Template.CREDIT, "credit_default")
+    except BaseException:
+        typer.echo(" failed")  # end the step's line before the error is shown
+        raise
     typer.echo(f" {time.perf_counter() - t0:.1f}s")
     steps = Steps(folder)
     steps.run("prepare data splits, train 0.9.0 and 1.0.0, simulate serving", [sys.executable, "prepare.py"])
@@ -135,4 +145,4 @@ def demo(
 
 
 def register(app: typer.Typer) -> None:
-    app.command("demo")(demo)
+    app.command("demo", short_help="The credit example end to end.")(demo)

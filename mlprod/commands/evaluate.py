@@ -151,4 +151,4 @@ def evaluate(
 
 
 def register(app: typer.Typer) -> None:
-    app.command("evaluate")(evaluate)
+    app.command("evaluate", short_help="Measure the model; refresh the model card.")(evaluate)

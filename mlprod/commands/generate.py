@@ -58,4 +58,4 @@ def generate(
 
 
 def register(app: typer.Typer) -> None:
-    app.command("generate")(generate)
+    app.command("generate", short_help="Render tests, CI, notebooks, model card.")(generate)

@@ -136,8 +136,17 @@ def init(
         typer.echo(summary)
         return ExitCode.OK
     default_name = "credit_default" if template == Template.CREDIT else "churn"
+    if name is None and not no_input:
+        try:
+            name = typer.prompt("Project name", default=default_name)
+        except typer.Abort:  # no terminal (stdin closed): say how to run without prompts
+            typer.echo("", err=True)
+            raise UsageError(
+                "no project name given (the prompt got no answer)",
+                hint="pass --name NAME, or --no-input to use the default",
+            ) from None
     if name is None:
-        name = default_name if no_input else typer.prompt("Project name", default=default_name)
+        name = default_name
     check_name(name)
     folder = directory if directory is not None else Path(name.replace("_", "-"))
     out = scaffold(folder, template, name, force=force)
@@ -151,4 +160,4 @@ def init(
 
 
 def register(app: typer.Typer) -> None:
-    app.command("init")(init)
+    app.command("init", short_help="Scaffold a project, or infer a spec.")(init)

@@ -15,7 +15,10 @@ LOCK_NAME = "mlprod.lock"
 def lock(
     spec: Annotated[Path, typer.Option("--spec", help="The spec file.")] = Path("mlprod.yaml"),
 ) -> int:
-    """Write mlprod.lock beside the spec; re-run it to see what changed since the last lock."""
+    """Record data, artifact and lockfile hashes in mlprod.lock.
+
+    Writes mlprod.lock beside the spec; re-run it to see what changed since the last lock.
+    """
     from mlprod.checks.reproducibility import build_lock, write_lock
     from mlprod.generator.units.suites import locked_files
     from mlprod.schema import load_spec
@@ -68,4 +71,4 @@ def _registry_paths(spec: object) -> set[str]:
 
 
 def register(app: typer.Typer) -> None:
-    app.command("lock")(lock)
+    app.command("lock", short_help="Record data and artifact hashes.")(lock)

@@ -300,4 +300,4 @@ def monitor(
 
 
 def register(app: typer.Typer) -> None:
-    app.command("monitor")(monitor)
+    app.command("monitor", short_help="Run the monitoring notebooks.")(monitor)

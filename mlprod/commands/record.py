@@ -13,10 +13,11 @@ from mlprod.errors import ExitCode, RefusedError, UsageError
 def record(
     spec: Annotated[Path, typer.Option("--spec", help="The spec file.")] = Path("mlprod.yaml"),
 ) -> int:
-    """Score the first `determinism.golden.rows` rows of the evaluation data set and write them.
+    """Write the golden predictions the determinism checks compare with.
 
-    The file records the model artifact's hash, so a later check can tell a changed model
-    from a non-deterministic one. Re-run it to see whether the predictions changed.
+    Scores the first `determinism.golden.rows` rows of the evaluation data set. The file
+    records the model artifact's hash, so a later check can tell a changed model from a
+    non-deterministic one. Re-run it to see whether the predictions changed.
     """
     import numpy as np
 
@@ -77,4 +78,4 @@ def record(
 
 
 def register(app: typer.Typer) -> None:
-    app.command("record")(record)
+    app.command("record", short_help="Write the golden predictions.")(record)

@@ -78,10 +78,16 @@ def render_text(report: ScoreReport, colour: bool = False) -> str:
                 lines.append(f"{pad}failed: {name}")
             if len(row.tests.failures) > 5:
                 lines.append(f"{pad}... and {len(row.tests.failures) - 5} more failed")
-    weakest = "all concerns" if len(report.weakest) == len(report.concerns) else ", ".join(report.weakest)
+    if report.weakest_level == 2:
+        weakest = "none, every concern is at level 2"
+    elif len(report.weakest) == len(report.concerns):
+        weakest = "all concerns"
+    else:
+        weakest = ", ".join(report.weakest)
     lines += [
         "",
-        f"total {report.total}/{report.max}; weakest: {weakest} (level {report.weakest_level})",
+        f"total {report.total}/{report.max}; weakest: {weakest}"
+        + ("" if report.weakest_level == 2 else f" (level {report.weakest_level})"),
         report.interpretation,
     ]
     if report.results_given and report.unmapped_tests:
@@ -189,4 +195,4 @@ def score(
 
 
 def register(app: typer.Typer) -> None:
-    app.command("score")(score)
+    app.command("score", short_help="Rate the ten concerns 0/1/2; gate CI.")(score)

@@ -14,7 +14,7 @@ from typing import Annotated, Any
 import typer
 
 from mlprod import CONCERNS
-from mlprod.errors import ExitCode, SpecError, SpecNotFound
+from mlprod.errors import ExitCode, RefusedError, SpecError, SpecNotFound
 
 
 class Format(StrEnum):
@@ -51,11 +51,11 @@ def validate(
             )
             return ExitCode.INVALID
         raise
-    except SpecNotFound as exc:
+    except (SpecNotFound, RefusedError) as exc:  # no file (exit 2), or an unreadable one (exit 3)
         if format == Format.JSON:
             report = {"valid": False, "error": exc.message, "hint": exc.hint, "problems": []}
             typer.echo(json.dumps(report, indent=2))
-            return ExitCode.INVALID
+            return exc.exit_code
         raise
     info = summary(loaded.spec)
     if format == Format.JSON:
@@ -72,4 +72,4 @@ def validate(
 
 
 def register(app: typer.Typer) -> None:
-    app.command("validate")(validate)
+    app.command("validate", short_help="Validate the spec; locate every problem.")(validate)
