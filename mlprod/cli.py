@@ -92,6 +92,9 @@ def main(argv: list[str] | None = None) -> int:
 
     args = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args or os.environ.get("MLPROD_DEBUG") == "1"
+    # `--debug` sets MLPROD_DEBUG for this run (and the subprocesses it starts); put it back
+    # afterwards so one in-process call with --debug does not leak tracebacks into the next.
+    debug_env = os.environ.get("MLPROD_DEBUG")
     _register_all(args)
     code: int
     try:
@@ -126,6 +129,11 @@ def main(argv: list[str] | None = None) -> int:
             err=True,
         )
         code = ExitCode.INTERNAL
+    finally:
+        if debug_env is None:
+            os.environ.pop("MLPROD_DEBUG", None)
+        else:
+            os.environ["MLPROD_DEBUG"] = debug_env
     if argv is None:
         sys.exit(code)
     return code

@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import json
 import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from mlprod.errors import Problem, SpecError, SpecNotFound
+from mlprod.errors import Problem, RefusedError, SpecError, SpecNotFound
 
 MAX_BYTES = 1024 * 1024
 MAX_DEPTH = 32
@@ -169,6 +170,8 @@ def dotted(loc: Loc) -> str:
     for part in loc:
         if isinstance(part, int):
             out += f"[{part}]"
+        elif not part.isprintable() or part != part.strip():  # a line break, a blank key
+            out += f"[{part!r}]"  # stays on one line of output, and visible
         else:
             out += f".{part}" if out else str(part)
     return out
@@ -297,7 +300,12 @@ def read_yaml_file(path: Path, display: str | None = None) -> LoadedYaml:
     """Read and parse a spec file; a missing file is `SpecNotFound` (exit 2)."""
     name = display or path.name
     try:
-        if path.stat().st_size > MAX_BYTES:
+        info = path.stat()
+        if stat.S_ISDIR(info.st_mode):
+            raise IsADirectoryError
+        if not stat.S_ISREG(info.st_mode):  # a FIFO or device would block or never end
+            raise SpecNotFound(f"{path} is not a regular file", hint="pass the path of mlprod.yaml")
+        if info.st_size > MAX_BYTES:
             too_big = f"the file is larger than {MAX_BYTES // 1024} KiB; mlprod.yaml should be a few KiB"
             raise SpecError([Problem(name, 1, 1, "", too_big)])
         raw = path.read_bytes()
@@ -307,8 +315,13 @@ def read_yaml_file(path: Path, display: str | None = None) -> LoadedYaml:
         raise SpecNotFound(
             f"{path} is a folder, not a spec file", hint="pass the path of mlprod.yaml"
         ) from None
-    except OSError as exc:
-        raise SpecNotFound(f"cannot read {path}: {exc.strerror}") from None
+    except NotADirectoryError:  # `file.txt/mlprod.yaml`: a parent is a file
+        raise SpecNotFound(f"no spec file at {path}", hint="check the path of mlprod.yaml") from None
+    except OSError as exc:  # permission denied, I/O error: exit 3, like every other I/O error
+        raise RefusedError(
+            f"cannot read {path}: {exc.strerror or exc}",
+            hint="check the file's permissions, or pass another path",
+        ) from None
     return parse_yaml_text(raw, name)
 
 

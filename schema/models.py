@@ -6,14 +6,16 @@ to each other live in `rules.py`, so each can report the exact location it is ab
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
+from pydantic_core import PydanticCustomError
 
 from .types import (
     CallableRef,
     CIProvider,
     ColumnDtype,
+    CronSchedule,
     DriftMethod,
     DummyStrategy,
     ExplainMethod,
@@ -34,6 +36,7 @@ from .types import (
     ReleaseStage,
     RelPath,
     Scalar,
+    Seed,
     SemVer,
     Sha256,
     StrictModel,
@@ -151,7 +154,7 @@ class PredictionDrift(StrictModel):
 
 
 class Determinism(Concern):
-    seed: int | None = None
+    seed: Seed | None = None
     repeats: int = Field(default=3, ge=2)
     tolerance: NonNegFloat = 0.0
     golden: Golden | None = None
@@ -213,7 +216,7 @@ class Cohort(StrictModel):
     name: Identifier
     by: NonEmptyStr | None = None
     bins: list[float] | None = None
-    where: list[Filter] | None = None
+    where: Annotated[list[Filter], Field(min_length=1)] | None = None
 
 
 class Fairness(Concern):
@@ -274,11 +277,11 @@ class Registry(StrictModel):
 
 class CI(StrictModel):
     providers: list[CIProvider] = Field(default_factory=lambda: [CIProvider.GITHUB])
-    python: list[PyVersion] = Field(default_factory=lambda: ["3.11"])
+    python: list[PyVersion] = Field(default_factory=lambda: ["3.11"], min_length=1)
     # Added (optional): the cron schedule of the monitoring job, the install command of
     # the CI job, and full commit SHAs for actions (a SHA cannot be verified offline, so
     # mlprod writes one only when the spec gives it).
-    schedule: str = Field(default="0 6 * * *", pattern=r"^[0-9*/,\- ]+$")
+    schedule: CronSchedule = "0 6 * * *"
     install: list[str] | None = None
     pins: dict[str, str] = Field(default_factory=dict)
 
@@ -357,7 +360,7 @@ class Retrain(StrictModel):
 
 
 class Reproducibility(Concern):
-    seed: int | None = None
+    seed: Seed | None = None
     lockfile: RelPath | None = None
     python: PyVersion | None = None
     retrain: Retrain | None = None
@@ -435,6 +438,14 @@ class Spec(StrictModel):
     collaboration: Collaboration | None = None
     outputs: Outputs = Field(default_factory=Outputs)
     score: ScoreBar = Field(default_factory=ScoreBar)
+
+    @field_validator("version", mode="before")
+    @classmethod
+    def _version_is_an_integer(cls, value: Any) -> Any:
+        # `Literal[1]` also takes `true` and `1.0` (both equal 1 in Python).
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise PydanticCustomError("literal_error", "Input should be 1", {"expected": "1"})
+        return value
 
     # -- helpers used by the generator, the score and the checks -------------------------
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from .models import Spec
+from .models import Expect, Spec
 from .types import Mode
 
 Loc = tuple[str | int, ...]
@@ -52,12 +52,12 @@ def _ci_rules(spec: Spec) -> Iterator[Finding]:
             if "${{" in command:
                 yield ("release", "ci", "install", i), f"the install command {expr}"
         for action, sha in rel.ci.pins.items():
-            if not _ACTION_RE.match(action):
+            if not _ACTION_RE.fullmatch(action):
                 yield (
                     ("release", "ci", "pins", action),
                     f"{action!r} is not an action name such as 'actions/checkout'",
                 )
-            if not _SHA_RE.match(sha):
+            if not _SHA_RE.fullmatch(sha):
                 yield (
                     ("release", "ci", "pins", action),
                     "a pin must be a full 40-character commit SHA (mlprod pins by release tag otherwise)",
@@ -65,8 +65,15 @@ def _ci_rules(spec: Spec) -> Iterator[Finding]:
     collab = spec.collaboration
     if collab is not None:
         for pattern, owners in collab.codeowners.items():
+            if not pattern.strip():
+                yield ("collaboration", "codeowners", pattern), "a CODEOWNERS pattern must not be blank"
+            elif any(not ch.isprintable() and ch != " " for ch in pattern):
+                yield (
+                    ("collaboration", "codeowners", pattern),
+                    f"the pattern {pattern!r} contains a line break, tab or control character; remove it",
+                )
             for j, owner in enumerate(owners):
-                if not (_HANDLE_RE.match(owner) or _EMAIL_RE.match(owner)):
+                if not (_HANDLE_RE.fullmatch(owner) or _EMAIL_RE.fullmatch(owner)):
                     yield (
                         ("collaboration", "codeowners", pattern, j),
                         f"{owner!r} is not a CODEOWNERS owner: write '@user', '@org/team' or an e-mail",
@@ -84,6 +91,18 @@ def _rules(spec: Spec) -> Iterator[Finding]:
         seen.add(f)
     if spec.data.target in features:
         yield ("data", "target"), f"the target {spec.data.target!r} cannot also be a feature"
+    id_column = spec.data.id_column
+    if id_column is not None and id_column == spec.data.target:
+        yield ("data", "id_column"), f"the id column {id_column!r} cannot also be the target"
+    elif id_column is not None and id_column in features:
+        yield (
+            ("data", "id_column"),
+            f"the id column {id_column!r} is also listed as a feature; remove it from data.features",
+        )
+    for col, expect in spec.data.columns.items():
+        lo, hi = expect.min, expect.max
+        if lo is not None and hi is not None and lo > hi:
+            yield ("data", "columns", col, "min"), f"min ({lo:g}) must not exceed max ({hi:g})"
 
     # stages: names unique, one namespace with datasets, references resolve, acyclic
     stages = spec.pipeline.stages if spec.pipeline else []
@@ -99,6 +118,7 @@ def _rules(spec: Spec) -> Iterator[Finding]:
         stage_names.add(st.name)
     known_inputs = datasets | stage_names
     for i, st in enumerate(stages):
+        yield from _expect_bounds(i, st.expect)
         for j, name in enumerate(st.inputs):
             if name == st.name:
                 yield ("pipeline", "stages", i, "inputs", j), f"stage {st.name!r} cannot take itself as input"
@@ -130,6 +150,8 @@ def _rules(spec: Spec) -> Iterator[Finding]:
             is_list = isinstance(flt.value, list)
             if flt.op in ("in", "not_in") and not is_list:
                 yield (*loc, "where", j, "value"), f"op {flt.op.value!r} needs a list value, e.g. [a, b]"
+            if flt.op in ("in", "not_in") and is_list and not flt.value:
+                yield (*loc, "where", j, "value"), f"op {flt.op.value!r} needs at least one value in the list"
             if flt.op not in ("in", "not_in") and is_list:
                 yield (*loc, "where", j, "value"), f"op {flt.op.value!r} needs a single value, not a list"
             if flt.op in ("<", "<=", ">", ">=") and (
@@ -191,6 +213,11 @@ def _rules(spec: Spec) -> Iterator[Finding]:
             )
         if rel.registry is not None and rel.registry.kind == "directory" and rel.registry.path is None:
             yield ("release", "registry", "path"), "a directory registry needs a 'path'"
+        if rel.registry is not None and rel.registry.kind == "mlflow" and not rel.registry.name:
+            yield (
+                ("release", "registry", "name"),
+                "an mlflow registry needs 'name', the registered model name",
+            )
 
     priv = spec.privacy
     if priv is not None:
@@ -207,12 +234,25 @@ def _rules(spec: Spec) -> Iterator[Finding]:
             if not priv.quasi_identifiers:
                 yield ("privacy", "k_anonymity"), "k_anonymity needs 'quasi_identifiers'"
             for col, edges in priv.k_anonymity.generalize.items():
-                if any(edges[k] <= edges[k - 1] for k in range(1, len(edges))):
+                if len(edges) < 2:
+                    yield (
+                        ("privacy", "k_anonymity", "generalize", col),
+                        "generalize needs at least two bin edges",
+                    )
+                elif any(edges[k] <= edges[k - 1] for k in range(1, len(edges))):
                     yield (
                         ("privacy", "k_anonymity", "generalize", col),
                         "bin edges must be strictly increasing",
                     )
         if priv.scan is not None:
+            for pname, rx in priv.scan.custom.items():
+                try:
+                    re.compile(rx)
+                except re.error as exc:
+                    yield (
+                        ("privacy", "scan", "custom", pname),
+                        f"{rx!r} is not a valid regular expression ({exc})",
+                    )
             for j, name in enumerate(priv.scan.datasets):
                 yield from _ref(("privacy", "scan", "datasets", j), name, "data set", datasets)
             for j, name in enumerate(priv.scan.stages):
@@ -249,15 +289,35 @@ def _rules(spec: Spec) -> Iterator[Finding]:
     # Score bounds (0..20, 0..2) and keyword names are field-level rules (models, types).
 
 
+def _expect_bounds(i: int, ex: Expect | None) -> Iterator[Finding]:
+    """A stage's `expect` bounds the right way round (else the check can never pass)."""
+    if ex is None:
+        return
+    if ex.range is not None and ex.range[0] > ex.range[1]:
+        yield (
+            ("pipeline", "stages", i, "expect", "range"),
+            f"range [{ex.range[0]:g}, {ex.range[1]:g}] is reversed: write [low, high]",
+        )
+    if ex.min_rows is not None and ex.max_rows is not None and ex.min_rows > ex.max_rows:
+        yield (
+            ("pipeline", "stages", i, "expect", "min_rows"),
+            f"min_rows ({ex.min_rows}) must not exceed max_rows ({ex.max_rows})",
+        )
+
+
 def fset_of(spec: Spec) -> set[str]:
     return set(spec.data.features)
 
 
-def _semver_key(v: str) -> tuple[int, int, int, int, str]:
+def _semver_key(v: str) -> tuple[int, int, int, int, tuple[tuple[int, int, str], ...]]:
+    """Semantic-version precedence (semver.org, item 11); build metadata is ignored."""
     core, _, pre = v.split("+", 1)[0].partition("-")
     major, minor, patch = (int(x) for x in core.split("."))
+    # Pre-release identifiers compare one by one: numeric ones as numbers and below
+    # alphanumeric ones (so rc.9 < rc.10 and 1 < alpha); a longer list wins a tie.
+    ids = tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in pre.split(".")) if pre else ()
     # a pre-release sorts before its release
-    return (major, minor, patch, 0 if pre else 1, pre)
+    return (major, minor, patch, 0 if pre else 1, ids)
 
 
 def _cycles(spec: Spec) -> Iterator[Finding]:

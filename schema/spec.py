@@ -75,11 +75,11 @@ def _clean_loc(raw: tuple[Any, ...], data: Any, kind: str) -> tuple[Loc, bool, b
     out: list[str | int] = []
     is_key = tagged = False
     for i, part in enumerate(raw):
-        if part == "[key]":
-            is_key = True
-        elif _is_step(node, part):
+        if _is_step(node, part):  # first: a column may well be named "[key]"
             out.append(part)
             node = node[part]
+        elif part == "[key]":
+            is_key = True
         elif kind == "missing" and i == len(raw) - 1 and isinstance(part, str | int):
             out.append(part)  # the missing key (or tuple item) itself
             node = _ABSENT
@@ -199,7 +199,14 @@ def _type_message(errs: list[dict[str, Any]], raw: str | None) -> str:
     if "text" in expected and (isinstance(inp, bool | int | float)) and inp is not None:
         text = raw or str(inp)
         message += f'; quote it ("{text}") if you mean the text'
+    if "a number" in expected and isinstance(inp, str) and _EXPONENT_NO_DOT.match(inp):
+        # YAML 1.1 reads a float only with a dot: `1e-9` is text, `1.0e-9` a number.
+        mantissa, _, exponent = inp.lower().partition("e")
+        message += f"; YAML reads {inp} as text: write {mantissa}.0e{exponent}"
     return message
+
+
+_EXPONENT_NO_DOT = re.compile(r"^[-+]?[0-9]+[eE][-+]?[0-9]+$")
 
 
 def _quoted(err: dict[str, Any]) -> list[str]:

@@ -21,15 +21,23 @@ SEMVER_RE = re.compile(
 DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
 PY_VERSION_RE = re.compile(r"^3\.\d{1,2}$")
+# Five cron fields (minute hour day month weekday), as GitHub and GitLab schedules read them.
+CRON_RE = re.compile(r"^[0-9*/,\-]+( [0-9*/,\-]+){4}$")
+
+
+# Regexes are matched with `fullmatch`: `re.match` lets `$` match before a trailing
+# newline, so "churn\n" would pass as an identifier.
 
 
 def _identifier(value: str) -> str:
-    if not IDENT_RE.match(value):
+    if not IDENT_RE.fullmatch(value):
         raise ValueError(
             f"{value!r} is not an identifier: use lower-case letters, digits and '_', "
             "starting with a letter (for example 'credit_default')"
         )
-    if keyword.iskeyword(value) or keyword.issoftkeyword(value):
+    # Hard keywords only: soft keywords (`match`, `case`, `type`) are valid names, and their
+    # list grows with the Python version, so a spec valid on 3.11 would fail on 3.12.
+    if keyword.iskeyword(value):
         raise ValueError(f"{value!r} is a Python keyword; choose another name")
     return value
 
@@ -37,20 +45,25 @@ def _identifier(value: str) -> str:
 def _rel_path(value: str) -> str:
     if not value or value.strip() != value:
         raise ValueError("a path must be non-empty, without leading or trailing spaces")
-    if "\x00" in value or "\\" in value:
+    if "\\" in value:
         raise ValueError(f"{value!r}: use a relative POSIX path with '/' separators")
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
+        raise ValueError(f"{value!r} contains a control character (a newline or tab); remove it")
     if value.startswith("/") or re.match(r"^[A-Za-z]:", value):
         raise ValueError(f"{value!r} is absolute: paths are relative to the spec's folder")
     parts = value.split("/")
     if ".." in parts:
         raise ValueError(f"{value!r} leaves the project folder ('..' is not allowed)")
-    if ".git" in parts:
+    if not [p for p in parts if p not in ("", ".")]:
+        raise ValueError(f"{value!r} names the project folder itself; name a file or folder inside it")
+    # Case-insensitive: on macOS and Windows `.GIT/config` is `.git/config`.
+    if ".git" in (p.lower() for p in parts):
         raise ValueError(f"{value!r} points into .git, which mlprod never touches")
     return value
 
 
 def _callable(value: str) -> str:
-    if not CALLABLE_RE.match(value):
+    if not CALLABLE_RE.fullmatch(value):
         raise ValueError(
             f"{value!r} is not a 'module:callable' reference (for example 'credit.model:load_model')"
         )
@@ -58,13 +71,13 @@ def _callable(value: str) -> str:
 
 
 def _semver(value: str) -> str:
-    if not SEMVER_RE.match(value):
+    if not SEMVER_RE.fullmatch(value):
         raise ValueError(f"{value!r} is not a semantic version such as '1.2.0'")
     return value
 
 
 def _date(value: str) -> str:
-    if not DATE_RE.match(value):
+    if not DATE_RE.fullmatch(value):
         raise ValueError(f'{value!r} is not an ISO date: write it as "YYYY-MM-DD" in quotes')
     try:
         _dt.date.fromisoformat(value)
@@ -74,14 +87,23 @@ def _date(value: str) -> str:
 
 
 def _sha256(value: str) -> str:
-    if not SHA256_RE.match(value):
+    if not SHA256_RE.fullmatch(value):
         raise ValueError("expected 64 lower-case hex digits (a SHA-256 digest)")
     return value
 
 
 def _python_version(value: str) -> str:
-    if not PY_VERSION_RE.match(value):
+    if not PY_VERSION_RE.fullmatch(value):
         raise ValueError(f'{value!r} is not a Python version such as "3.11" (quote it)')
+    return value
+
+
+def _cron(value: str) -> str:
+    if not CRON_RE.fullmatch(value):
+        raise ValueError(
+            f"{value!r} is not a cron schedule: write five fields, minute hour day month weekday,"
+            ' separated by single spaces (for example "0 6 * * *")'
+        )
     return value
 
 
@@ -102,7 +124,7 @@ RelPath = Annotated[
     str,
     AfterValidator(_rel_path),
     _json(
-        r"^(?!/)(?![A-Za-z]:)(?!(.*/)?\.\.(/|$))(?!(.*/)?\.git(/|$))[^\\]+$",
+        r"^(?!/)(?![A-Za-z]:)(?!(.*/)?\.\.(/|$))(?!(.*/)?\.[gG][iI][tT](/|$))(?![./]*$)[^\\\x00-\x1f\x7f]+$",
         description="relative POSIX path inside the project",
     ),
 ]
@@ -115,11 +137,14 @@ Sha256 = Annotated[str, AfterValidator(_sha256), _json(SHA256_RE.pattern)]
 PyVersion = Annotated[
     str, AfterValidator(_python_version), _json(PY_VERSION_RE.pattern, description='e.g. "3.11"')
 ]
+CronSchedule = Annotated[str, AfterValidator(_cron), _json(CRON_RE.pattern, description="cron schedule")]
 NonEmptyStr = Annotated[str, Field(min_length=1)]
 Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
 PositiveInt = Annotated[int, Field(gt=0)]
 NonNegInt = Annotated[int, Field(ge=0)]
 NonNegFloat = Annotated[float, Field(ge=0.0)]
+# numpy and scikit-learn accept seeds in [0, 2**32 - 1] only; anything else crashes the checks.
+Seed = Annotated[int, Field(ge=0, le=2**32 - 1)]
 Scalar = str | int | float | bool
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -141,3 +142,17 @@ def test_console_script_in_a_real_process(tmp_path: Path) -> None:
     )
     assert proc.returncode == 2
     assert "mlprod init" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_debug_does_not_leak_into_the_next_in_process_call(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    """`--debug` sets MLPROD_DEBUG for its own run only; a later call shows no traceback."""
+    (tmp_path / "mlprod.yaml").write_text("version: 2\n")
+    assert main(["--debug", "validate", str(tmp_path / "mlprod.yaml")]) == ExitCode.INVALID
+    capsys.readouterr()
+    assert "MLPROD_DEBUG" not in os.environ
+    _patch_validate(monkeypatch, _boom)
+    assert main(["validate"]) == ExitCode.INTERNAL
+    out, err = capsys.readouterr()
+    assert "Traceback" not in out + err

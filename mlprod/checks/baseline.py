@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from .metrics import HIGHER_IS_BETTER, compute_metric
-from .results import CheckResult, at_most, is_missing
+from .results import CheckResult, at_most, distinct, is_missing
 
 CONCERN = "baseline"
 CLASSIFIER_STRATEGIES = ("prior", "stratified", "most_frequent", "uniform")
@@ -96,8 +96,8 @@ def check_beats_dummies(
         ok = gain >= min_lift
         rel = ">=" if ok else "<"
         verb = "beats" if ok else "does not beat"
-        msg = f"{metric} {model_value:.3g} {verb} {strategy} {dummy_value:.3g} by {gain:.3g} "
-        msg += f"{rel} {min_lift:.3g}"
+        shown, bound = distinct(gain, min_lift)
+        msg = f"{metric} {model_value:.3g} {verb} {strategy} {dummy_value:.3g} by {shown} {rel} {bound}"
         if not higher_is_better(metric):
             msg += " (lower is better)"
         out.append(

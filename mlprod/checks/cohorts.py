@@ -108,9 +108,35 @@ def _by_groups(df: pd.DataFrame, name: str, column: str, bins: Sequence[float] |
     return Groups(name, labels, codes.astype(np.int64), int(outside.sum()), "bins", column)
 
 
+def _kind(s: pd.Series) -> str | None:
+    """The kind of values a column holds: "number", "text", or None (mixed, bool, dates)."""
+    if pd.api.types.is_bool_dtype(s):
+        return None
+    if pd.api.types.is_numeric_dtype(s):
+        return "number"
+    if pd.api.types.infer_dtype(s, skipna=True) == "string":  # one C pass, no per-row Python
+        return "text"
+    return None
+
+
+def _check_types(s: pd.Series, values: Sequence[Any], op: str, cohort: str) -> None:
+    """An equality filter between text and numbers matches nothing: refuse it instead of an empty cohort."""
+    kind = _kind(s)
+    for v in values:
+        number = isinstance(v, int | float) and not isinstance(v, bool)
+        if (kind == "number" and isinstance(v, str)) or (kind == "text" and number):
+            have = "numbers" if kind == "number" else "text"
+            fix = f"write {v!r} as a number" if kind == "number" else f'quote it ("{v}")'
+            raise CohortError(
+                f"cohort {cohort}: column {s.name} holds {have}, so {op} {v!r} matches no row: {fix}"
+            )
+
+
 def _filter_mask(s: pd.Series, op: str, value: Any, cohort: str) -> np.ndarray:
     column = s.name
     notna = s.notna().to_numpy()
+    if op in ("==", "!=", "in", "not_in"):
+        _check_types(s, list(value) if isinstance(value, list | tuple) else [value], op, cohort)
     try:
         if op in ("in", "not_in"):
             values = list(value) if isinstance(value, list | tuple) else [value]

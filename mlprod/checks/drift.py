@@ -44,7 +44,7 @@ from .drift_stats import (
     skew_change,
     skewness,
 )
-from .results import CheckResult
+from .results import CheckResult, distinct
 
 __all__ = [
     "EPS",
@@ -167,7 +167,8 @@ def _column_drift(
         return fail("could not be measured (NaN)", **details)
     ok = value <= limit
     rel = "<=" if ok else ">"
-    msg = f"{label} drift of {name} is {value:.3g} {rel} {limit:.3g} ({context})"
+    shown, bound = distinct(value, limit)
+    msg = f"{label} drift of {name} is {shown} {rel} {bound} ({context})"
     return CheckResult(concern, check, ok, msg, float(value), float(limit), subject, details)
 
 
@@ -236,8 +237,9 @@ def check_skew(
             out.append(CheckResult("bias", "skew_change", False, msg, None, float(max_change), f, details))
             continue
         ok = change <= max_change
+        shown, bound = distinct(change, max_change)
         msg = (
-            f"skewness change of {f} is {change:.3g} {'<=' if ok else '>'} {max_change:.3g} "
+            f"skewness change of {f} is {shown} {'<=' if ok else '>'} {bound} "
             f"(reference {rs:.3g}, current {cs:.3g})"
         )
         out.append(CheckResult("bias", "skew_change", ok, msg, change, float(max_change), f, details))

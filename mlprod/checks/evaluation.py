@@ -24,6 +24,7 @@ from typing import Any
 
 from mlprod.errors import MlprodError
 
+from .metrics import HIGHER_IS_BETTER
 from .project import Project
 from .results import CheckResult
 
@@ -213,7 +214,8 @@ def _cohorts(run: _Run) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
             for r in run.keep(p.check_min(dataset, cohort, metric, low, min_rows)):
                 label = (r.subject or "").removeprefix(f"{name}:")
                 if r.judged and not r.passed and label in flags:
-                    flags[label].append(f"{metric} < {low:g}")
+                    worse = "<" if HIGHER_IS_BETTER.get(metric, True) else ">"  # rmse: lower is better
+                    flags[label].append(f"{metric} {worse} {low:g}")
         groups = [
             {
                 "label": label,

@@ -14,10 +14,11 @@ from typing import Any
 import numpy as np
 
 from .cohorts import Groups
-from .metrics import group_metrics
-from .results import CheckResult, at_least
+from .metrics import HIGHER_IS_BETTER, group_metrics
+from .results import CheckResult, at_least, at_most, distinct
 
 CONCERN = "bias"
+_SHOW = 5  # small groups named in a "not judged" message
 
 
 def cohort_report(
@@ -73,7 +74,10 @@ def _not_enough(what: str, report: dict[str, Any], judged: dict[str, Any], small
     min_rows = report["min_rows"]
     if not report["groups"]:
         return f"{what} not judged: the cohort has no groups in the data"
-    sizes = ", ".join(f"{k} {v['n']} rows" for k, v in small.items())
+    shown = list(small.items())[:_SHOW]
+    sizes = ", ".join(f"{k} {v['n']} rows" for k, v in shown)
+    if len(small) > _SHOW:  # a `by` column with many values: name a few, count the rest
+        sizes += f" and {len(small) - _SHOW} more smaller groups"
     return f"{what} not judged: {len(judged)} group(s) with >= {min_rows} rows, 2 needed ({sizes})"
 
 
@@ -94,7 +98,8 @@ def _gap_result(
     gap = values[hi] - values[lo]
     ok = gap <= limit
     rel = "<=" if ok else ">"
-    msg = f"{what} is {gap:.2f} {rel} {limit:.2f} ({lo} {_fmt(values[lo])}, {hi} {_fmt(values[hi])})"
+    shown_gap, shown_limit = distinct(gap, limit, ".2f")
+    msg = f"{what} is {shown_gap} {rel} {shown_limit} ({lo} {_fmt(values[lo])}, {hi} {_fmt(values[hi])})"
     return CheckResult(CONCERN, check, ok, msg, float(gap), float(limit), cohort, details)
 
 
@@ -119,7 +124,13 @@ def check_max_gap(report: dict[str, Any], metric: str, max_gap: float, *, cohort
 
 
 def check_min(report: dict[str, Any], metric: str, minimum: float, *, cohort: str) -> list[CheckResult]:
-    """`metric` of every judged group at least `minimum`; small groups are reported, not judged."""
+    """`metric` of every judged group no worse than `minimum`; small groups are reported, not judged.
+
+    `minimum` is the worst acceptable value: at least it for a higher-is-better metric
+    (roc_auc, recall, r2), at most it for an error metric (rmse, mae, log_loss, brier,
+    false positive / negative rate), where lower is better.
+    """
+    judge = at_least if HIGHER_IS_BETTER.get(metric, True) else at_most
     out: list[CheckResult] = []
     min_rows = report["min_rows"]
     for label, g in report["groups"].items():
@@ -142,7 +153,7 @@ def check_min(report: dict[str, Any], metric: str, minimum: float, *, cohort: st
             )
             continue
         out.append(
-            at_least(
+            judge(
                 CONCERN,
                 f"{metric}_min",
                 g["metrics"][metric],

@@ -129,7 +129,13 @@ def check_batch_time(
 def check_memory(
     predict: Callable[[Any], Any], X: Any, rows: int, max_mb: float, *, subject: str = "model"
 ) -> CheckResult:
-    """Peak memory (tracemalloc, Python + numpy allocations) added by predicting one batch of `rows` rows."""
+    """Peak memory added by predicting one batch of `rows` rows, as tracemalloc sees it.
+
+    tracemalloc counts Python objects and numpy/pandas buffers (numpy reports its
+    allocations to it); memory a native library allocates itself (LightGBM, XGBoost,
+    ONNX Runtime, torch's C++ allocator, OpenMP thread buffers) is not seen, so for such
+    models the number is a lower bound. `details["method"]` says so.
+    """
     batch = _take_rows(X, rows)
     predict(_take_rows(X, min(rows, 10)))  # warm-up: lazy imports and caches are not the batch's memory
     was_tracing = tracemalloc.is_tracing()
@@ -151,8 +157,29 @@ def check_memory(
         float(max_mb),
         f"peak memory added by predicting {rows} rows with {subject}, in MB",
         subject=subject,
-        details={"rows": rows},
+        details={"rows": rows, "method": "tracemalloc (Python and numpy allocations only)"},
     )
+
+
+def log_timestamps(values: Any) -> Any:
+    """Timestamps of a prediction log as naive datetimes on their own wall clock (NaT when unreadable).
+
+    Days are counted where each row was logged: `2026-11-27T22:00:00-05:00` belongs to
+    2026-11-27 (a UTC conversion would move it to the 28th and out of a window ending
+    today). PredictionLogger writes local time with its offset; naive stamps are taken as
+    they are. This keeps the windows independent of the timezone of the machine checking.
+    """
+    import pandas as pd
+
+    s = pd.Series(values)
+    if isinstance(s.dtype, pd.DatetimeTZDtype):
+        return s.dt.tz_localize(None)
+    if pd.api.types.is_datetime64_any_dtype(s):
+        return s
+    # drop a UTC offset that follows a time of day (a date's "-27" is not an offset)
+    offset = r"^(.*[T ]\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?)\s*(?:Z|[+-]\d{2}(?::?\d{2})?)$"
+    text = s.astype("string").str.strip().str.replace(offset, r"\1", regex=True)
+    return pd.to_datetime(text, errors="coerce", format="ISO8601")
 
 
 def check_log_growth(
@@ -168,8 +195,9 @@ def check_log_growth(
 ) -> CheckResult:
     """Median latency in the last `window_days` vs the window before it grows by at most max_growth_pct.
 
-    The last window is (today - window_days, today]; too few rows in either window gives a
-    result with judged=False (reported, not failed).
+    The last window is the `window_days` days up to and including today, each row counted
+    on the day of its own wall clock (`log_timestamps`); too few rows in either window gives
+    a result with judged=False (reported, not failed).
     """
     import pandas as pd
 
@@ -189,7 +217,7 @@ def check_log_growth(
                 subject,
             )
     end_day = parse_date(today) if today is not None else _today()
-    ts = pd.to_datetime(log_df[timestamp], errors="coerce", utc=True, format="ISO8601").dt.tz_localize(None)
+    ts = log_timestamps(log_df[timestamp])
     lat = pd.to_numeric(log_df[latency_ms], errors="coerce")
     end = pd.Timestamp(end_day) + pd.Timedelta(days=1)  # include all of today
     mid = end - pd.Timedelta(days=window_days)

@@ -16,6 +16,7 @@ A NaN metric fails its check.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -76,10 +77,32 @@ def to_binary(y: Any, positive_label: Any = None) -> np.ndarray:
             shown = sorted(map(str, values))[:5]
             raise UsageError(f"target values {shown} are not 0/1; set data.positive_label")
         return arr.astype(np.int8)
-    hit = arr == positive_label
-    if not np.any(hit) and arr.dtype.kind in "OUT":  # label 1 against a text column "1"
+    hit = _equals(arr, positive_label)
+    if not hit.any() and arr.dtype.kind in "OUT":  # label 1 against a text column "1"
         hit = arr.astype(str) == str(positive_label)
+    elif not hit.any() and arr.dtype.kind in "biuf" and isinstance(positive_label, str):
+        with contextlib.suppress(ValueError):  # label "1" (quoted in the spec) against a numeric column
+            hit = _equals(arr, float(positive_label))
+    if not hit.any():
+        values = pd.unique(arr.ravel())
+        if len(values) >= 2:  # two classes and neither is the positive one: a wrong label, not a rare class
+            shown = ", ".join(repr(v.item() if hasattr(v, "item") else v) for v in values[:5])
+            raise UsageError(
+                f"positive_label {positive_label!r} is not a value of the target (values: {shown}); "
+                "set data.positive_label to one of them"
+            )
     return np.asarray(hit, dtype=np.int8)
+
+
+def _equals(arr: np.ndarray, value: Any) -> np.ndarray:
+    """Elementwise `arr == value` as a boolean array of arr's shape (False where incomparable)."""
+    try:
+        hit = np.asarray(arr == value)
+    except (TypeError, ValueError):
+        hit = np.zeros(arr.shape, dtype=bool)
+    if hit.shape != arr.shape:  # numpy may answer a scalar False for incomparable types
+        hit = np.zeros(arr.shape, dtype=bool)
+    return hit.astype(bool)
 
 
 def score_order(y_score: Any) -> np.ndarray:

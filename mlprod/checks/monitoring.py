@@ -331,15 +331,14 @@ def log_latency(project: Any, log: Mapping[str, Any], latency: Mapping[str, Any]
     """
     import pandas as pd
 
+    from .infrastructure import log_timestamps
     from .release import today
     from .results import at_most
 
     if not latency or not project.path(log["path"]).is_file():
         return []
     df = prediction_log(project, log)
-    ts = pd.to_datetime(df[log["timestamp"]], errors="coerce", utc=True, format="ISO8601").dt.tz_localize(
-        None
-    )
+    ts = log_timestamps(df[log["timestamp"]])
     lat = pd.to_numeric(df[log["latency_ms"]], errors="coerce")
     end = pd.Timestamp(today()) + pd.Timedelta(days=1)
     days = int(log.get("window_days", 7))

@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from .infrastructure import log_timestamps
 from .results import CheckResult
 
 REFERENCE_COLOR, CURRENT_COLOR = "#4c72b0", "#dd8452"
@@ -328,7 +329,7 @@ def plot_latency(
     import numpy as np
     import pandas as pd
 
-    ts = pd.to_datetime(log_df[timestamp], errors="coerce", utc=True, format="ISO8601").dt.tz_localize(None)
+    ts = log_timestamps(log_df[timestamp])  # days on the wall clock of the logged rows
     lat = pd.to_numeric(log_df[latency_ms], errors="coerce")
     frame = pd.DataFrame({"ts": ts, "lat": lat}).dropna()
     per = frame.groupby(frame["ts"].dt.floor(freq))["lat"]
@@ -362,9 +363,7 @@ def plot_latency(
 
 def plot_throughput(log_df: Any, timestamp: str = "ts", freq: str = "D") -> Any:
     """Predicted rows per period from the prediction log."""
-    import pandas as pd
-
-    ts = pd.to_datetime(log_df[timestamp], errors="coerce", utc=True, format="ISO8601").dt.tz_localize(None)
+    ts = log_timestamps(log_df[timestamp])  # days on the wall clock of the logged rows
     counts = ts.dropna().dt.floor(freq).value_counts().sort_index()
     fig, (ax,) = figure(height=3.0)
     ax.bar(counts.index, counts.to_numpy(), width=0.8 if freq == "D" else 0.03, color=OK_COLOR, label="rows")

@@ -29,6 +29,18 @@ PHONE_RE = (
     r")(?!\w)"
 )
 _DATE_LIKE = re.compile(r"\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}")
+# Digit runs that are not phone numbers, blanked out before the phone and card scans: dates
+# and timestamps (ISO or day-first, with a time), IPv4 addresses and US ZIP+4 codes. Each must
+# stand alone (no further digit group on either side), so a phone written with dots such as
+# 06.12.34.56.78 is not mistaken for a date.
+_TIME = r"(?:[T ]\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?"
+NOT_PHONE_RE = (
+    r"(?<![\d./-])(?:"
+    r"\d{4}[-/.]\d{1,2}[-/.]\d{1,2}" + _TIME + r"|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}" + _TIME + r"|"
+    r"\d{1,3}(?:\.\d{1,3}){3}"
+    r"|\d{5}-\d{4}"
+    r")(?![./-]?\d)"
+)
 IBAN_RE = r"(?<![A-Za-z0-9])[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,30}(?![A-Za-z0-9])"
 CARD_RE = r"(?<![\d-])\d(?:[ -]?\d){12,18}(?![\d-])"
 
@@ -131,6 +143,12 @@ def scan_values(
         # tokens out before the digit-only patterns (only when a value has such a token).
         has_iban = values.str.contains(IBAN_RE, regex=True)
         digits_view = values.where(~has_iban, values.str.replace(IBAN_RE, " ", regex=True))
+        # Dates, timestamps, IPv4 addresses and ZIP+4 codes are digit groups too: not phones.
+        not_phone = digits_view.str.contains(NOT_PHONE_RE, regex=True)
+        if not_phone.any():
+            digits_view = digits_view.where(
+                ~not_phone, digits_view.str.replace(NOT_PHONE_RE, " ", regex=True)
+            )
         hits: dict[str, int] = {}
         for name, (rx, validate) in compiled.items():
             texts = digits_view if name in ("phone", "credit_card") else values

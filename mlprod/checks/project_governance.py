@@ -10,6 +10,9 @@ from typing import Any
 from .project_checks import TRAIN_HINT, CheckFailure, MissingInput, StageError, _is_frame
 from .results import CheckResult
 
+#: The metric permutation importance scores with, per task (a regression has no ROC AUC).
+IMPORTANCE_METRIC = {"binary_classification": "roc_auc", "regression": "r2"}
+
 # The mixin calls Project's data methods (dataset, X, y, model, scores, ...); typing its base
 # as Any spares a circular import.
 _Base: Any = object
@@ -201,8 +204,12 @@ class GovernanceChecks(_Base):
 
     # --- 9 explainability ----------------------------------------------------------------------
 
-    def importances(self, method: str, dataset: str, metric: str = "roc_auc") -> dict[str, float]:
+    def importances(self, method: str, dataset: str, metric: str | None = None) -> dict[str, float]:
+        """Global importances; permutation scores with `metric`, by default the task's
+        (roc_auc for binary classification, r2 for regression, accuracy otherwise)."""
         from .explainability import global_importance
+
+        metric = metric or IMPORTANCE_METRIC.get(self.task, "accuracy")
 
         def compute() -> dict[str, float]:
             y = self.y(dataset) if method == "permutation" else None
@@ -217,7 +224,7 @@ class GovernanceChecks(_Base):
                 threshold=self.threshold(),
             )
 
-        return self._cached(("importances", method, dataset), compute)
+        return self._cached(("importances", method, dataset, metric), compute)
 
     def check_importances(self, method: str, dataset: str) -> CheckResult:
         from .explainability import check_importances_computed

@@ -182,7 +182,7 @@ def check_lockfile(path: str | Path, *, name: str | None = None) -> CheckResult:
     text = path.read_text(encoding="utf-8", errors="replace")
     # Join backslash continuations (pip-compile writes `pkg==1.0 \` + `--hash=...` lines).
     for raw in text.replace("\\\n", " ").splitlines():
-        line = raw.split(" #", 1)[0].strip()
+        line = re.split(r"(?:^|\s)#", raw, maxsplit=1)[0].strip()  # pip: "#" after whitespace
         if not line or line.startswith("#"):
             continue
         if line.startswith("-"):  # options: -r, -c, --index-url, -e (an editable is not pinned)

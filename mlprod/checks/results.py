@@ -36,6 +36,19 @@ def is_missing(value: float | None) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value))
 
 
+def distinct(value: float, limit: float, fmt: str = ".3g") -> tuple[str, str]:
+    """`value` and `limit` formatted with `fmt`, with more digits when that would show two
+    different numbers as equal: never "0.30 > 0.30" or "1.2e+03 > 1.2e+03"."""
+    a, b = f"{value:{fmt}}", f"{limit:{fmt}}"
+    if a != b or value == limit or not (math.isfinite(value) and math.isfinite(limit)):
+        return a, b
+    for digits in range(4, 18):
+        a, b = f"{value:.{digits}g}", f"{limit:.{digits}g}"
+        if a != b:
+            break
+    return a, b
+
+
 def at_most(
     concern: str,
     check: str,
@@ -62,11 +75,12 @@ def at_most(
     assert value is not None
     ok = value <= limit
     rel = "<=" if ok else ">"
+    shown, bound = distinct(value, limit, fmt)
     return CheckResult(
         concern,
         check,
         ok,
-        f"{what} is {value:{fmt}} {rel} {limit:{fmt}}",
+        f"{what} is {shown} {rel} {bound}",
         float(value),
         float(limit),
         subject,
@@ -100,11 +114,12 @@ def at_least(
     assert value is not None
     ok = value >= limit
     rel = ">=" if ok else "<"
+    shown, bound = distinct(value, limit, fmt)
     return CheckResult(
         concern,
         check,
         ok,
-        f"{what} is {value:{fmt}} {rel} {limit:{fmt}}",
+        f"{what} is {shown} {rel} {bound}",
         float(value),
         float(limit),
         subject,

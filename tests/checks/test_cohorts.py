@@ -111,3 +111,13 @@ def test_mask_of_unknown_label_raises(df):
     g = cohort_groups(df, {"name": "sex", "by": "sex"})
     with pytest.raises(KeyError, match="no group"):
         g.mask("other")
+
+
+def test_equality_between_text_and_numbers_is_refused_not_an_empty_cohort():
+    frame = pd.DataFrame({"age": [20, 30, 40], "code": ["1", "2", "3"], "fw": ["yes", "no", "yes"]})
+    with pytest.raises(CohortError, match=r"column age holds numbers, so == '20' matches no row"):
+        cohort_groups(frame, {"name": "c", "where": [{"column": "age", "op": "==", "value": "20"}]})
+    with pytest.raises(CohortError, match=r"column code holds text, so in 1 matches no row: quote it"):
+        cohort_groups(frame, {"name": "c", "where": [{"column": "code", "op": "in", "value": [1, 2]}]})
+    ok = cohort_groups(frame, {"name": "c", "where": [{"column": "fw", "op": "!=", "value": "no"}]})
+    assert ok.sizes == {"c": 2, "rest": 1}

@@ -141,3 +141,32 @@ def test_reason_codes_nan_or_missing_fail():
     assert not res.passed and "2 of 2" in res.message
     assert check_reason_codes([[("a", 0.2)]], 3, n_features=1).passed
     assert not check_reason_codes([], 3).passed
+
+
+def test_project_importances_of_a_regression_use_a_regression_metric(tmp_path):
+    # permutation importance scored with ROC AUC gives NaN for every feature of a regressor
+    import joblib
+    from sklearn.linear_model import LinearRegression
+
+    from mlprod.checks.project import Project
+
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame({"a": rng.normal(size=300), "b": rng.normal(size=300)})
+    df = X.assign(y=3 * X["a"] + 0.1 * rng.normal(size=300))
+    (tmp_path / "data").mkdir()
+    df.to_csv(tmp_path / "data" / "test.csv", index=False)
+    joblib.dump(LinearRegression().fit(X, df["y"]), tmp_path / "model.joblib")
+    (tmp_path / "regmodel.py").write_text(
+        "import joblib\n\n\ndef load():\n    return joblib.load('model.joblib')\n"
+    )
+    config = {
+        "task": "regression",
+        "target": "y",
+        "features": ["a", "b"],
+        "datasets": {"test": "data/test.csv"},
+        "model": {"load": "regmodel:load", "predict": "predict"},
+        "seed": 0,
+    }
+    project = Project(tmp_path, config)
+    assert project.check_importances("permutation", "test").passed
+    assert project.check_expected_top("permutation", "test", "a", 1).passed

@@ -121,3 +121,36 @@ def test_parity_not_judged_when_one_group_is_large_enough(frame):
     g = cohort_groups(frame, {"name": "sex", "by": "sex"})
     res = check_equalized_odds(frame["y"], frame["s"], g, 0.1, min_rows=10_000)
     assert res.passed and not res.judged and "not judged" in res.message
+
+
+def test_min_of_an_error_metric_is_the_worst_acceptable_value():
+    # rmse: lower is better, so `min` bounds each group from above (a good group must pass)
+    rng = np.random.default_rng(0)
+    y = rng.normal(size=400)
+    noise = np.where(np.arange(400) < 200, 0.1, 3.0)  # group a predicted well, group b badly
+    df = pd.DataFrame({"g": np.where(np.arange(400) < 200, "a", "b")})
+    g = cohort_groups(df, {"name": "g", "by": "g"})
+    rep = cohort_report(y, y + noise, g, ["rmse"], min_rows=30)
+    good, bad = check_min(rep, "rmse", 1.0, cohort="g")
+    assert good.passed and good.message == "rmse of g=a is 0.10 <= 1.00"
+    assert not bad.passed and bad.message == "rmse of g=b is 3.00 > 1.00"
+    auc = check_min(cohort_report(y > 0, (y > 0) * 0.8 + 0.1, g, ["roc_auc"]), "roc_auc", 0.5, cohort="g")
+    assert all(r.passed for r in auc)  # higher-is-better metrics keep `at least`
+
+
+def test_not_judged_message_of_a_cohort_with_many_values_stays_short():
+    df = pd.DataFrame({"zip": [f"{i:05d}" for i in range(500)] + ["00000"] * 40})
+    g = cohort_groups(df, {"name": "zip", "by": "zip"})
+    rep = cohort_report(np.r_[[0, 1] * 270], np.full(540, 0.6), g, ["recall"], min_rows=30)
+    res = check_max_gap(rep, "recall", 0.1, cohort="zip")
+    assert not res.judged and "and 494 more smaller groups" in res.message and len(res.message) < 300
+
+
+def test_gap_message_never_shows_two_different_numbers_as_equal(frame):
+    g = cohort_groups(frame, {"name": "sex", "by": "sex"})
+    rep = cohort_report(frame["y"], frame["s"], g, ["recall"], threshold=0.5, min_rows=40)
+    gap = check_max_gap(rep, "recall", 1.0, cohort="sex").value
+    res = check_max_gap(rep, "recall", gap - 1e-6, cohort="sex")
+    assert not res.passed
+    shown, limit = res.message.split(" is ")[1].split(" (")[0].split(" > ")
+    assert shown != limit

@@ -146,3 +146,17 @@ def test_prediction_logger_writes_the_log_monitoring_reads(tmp_path, suffix):
         log, timestamp="when", latency_ms="lat", today="2026-11-21", min_rows=1, window_days=1
     )
     assert res.judged and not res.passed and res.value == pytest.approx(200)
+
+
+def test_log_days_are_counted_on_the_wall_clock_of_each_row():
+    # PredictionLogger writes local time with its offset; a row logged late today west of UTC
+    # is today's row, whatever the timezone of the machine that checks the log
+    from mlprod.checks.infrastructure import log_timestamps
+
+    rows = [{"ts": f"2026-11-{d:02d}T22:30:00-05:00", "latency_ms": 10.0} for d in range(14, 21)]
+    rows += [{"ts": f"2026-11-{d:02d}T22:30:00-05:00", "latency_ms": 30.0} for d in range(21, 28)]
+    res = check_log_growth(pd.DataFrame(rows), today="2026-11-27", min_rows=7)
+    assert res.judged and res.details["recent_rows"] == 7 and res.details["previous_rows"] == 7
+    assert not res.passed and res.value == pytest.approx(200)
+    naive = pd.DataFrame({"ts": ["2026-11-27", "2026-11-27 23:59:59", "2026-11-28T00:30:00Z"]})
+    assert log_timestamps(naive["ts"]).dt.day.tolist() == [27, 27, 28]

@@ -175,3 +175,13 @@ def test_shared_score_order_gives_the_same_numbers(data):
     plain = group_metrics(y, s, codes, 3, names)
     shared = group_metrics(y, s, codes, 3, names, order=score_order(s))
     assert shared == plain
+
+
+def test_to_binary_refuses_a_positive_label_the_target_does_not_have():
+    with pytest.raises(UsageError, match="positive_label 'bad' is not a value of the target"):
+        to_binary(np.array([1, 2, 2, 1]), "bad")
+    with pytest.raises(UsageError, match="'Good', 'Bad'"):
+        to_binary(np.array(["Good", "Bad"]), "bad")
+    # a quoted label against a numeric column, and a data set without any positive row
+    assert to_binary(np.array([0.0, 1.0, 1.0]), "1").tolist() == [0, 1, 1]
+    assert to_binary(np.array(["good", "good"]), "bad").tolist() == [0, 0]

@@ -144,3 +144,24 @@ def test_k_anonymity_missing_column_and_empty():
     assert not res.passed and "zip" in res.message and "columns: age" in res.message
     empty = check_k_anonymity(df.iloc[:0], ["age"], 2)
     assert empty.judged is False
+
+
+def test_dates_timestamps_ip_addresses_and_zip_codes_are_not_phones():
+    df = pd.DataFrame(
+        {
+            "applied_at": ["2024-01-15 10:30:00", "2024-02-01T08:00:00.123+01:00", "15/01/2024 10:30"],
+            "client_ip": ["192.168.100.200", "10.0.0.1", "172.16.254.1"],
+            "zip": ["12345-6789", "98052-6399", "10001-0001"],
+        }
+    )
+    assert scan_values(df, ["phone", "credit_card"]) == {}
+    phones = pd.DataFrame(
+        {
+            "note": [
+                "call 030-1234-5678 on 2024-01-15",
+                "06.12.34.56.78",
+                "at 2024-01-15 10:30:00 +44 20 7946 0958",
+            ]
+        }
+    )
+    assert scan_values(phones, ["phone"]) == {"note": {"phone": 3}}

@@ -137,3 +137,10 @@ def test_python_version_against_lock():
     assert check_python({}, expected=running).passed
     res = check_python({"python": "2.7.18"})
     assert not res.passed and "2.7" in res.message
+
+
+def test_lockfile_comment_after_a_tab_is_a_comment(tmp_path):
+    lock = tmp_path / "requirements.lock"
+    lock.write_text("numpy==1.26.4\t# via pandas\npandas==2.1.0 ; python_version >= '3.9'  # pinned\n")
+    res = check_lockfile(lock)
+    assert res.passed, res.message

@@ -172,3 +172,77 @@ def test_monitor_reports_are_git_ignored(tmp_path):
     ).stdout
     assert '!! "weird [dir]/reports/"' in ignored
     assert '?? "weird [dir]/"' in ignored  # the notebook beside the reports is not ignored
+
+
+def test_init_without_a_terminal_says_how_to_skip_the_prompt(tmp_path):
+    proc = subprocess.run(
+        [sys.executable, "-m", "mlprod", "init", str(tmp_path / "p")],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 2, proc.stderr
+    assert "--no-input" in proc.stderr and "Traceback" not in proc.stderr
+    assert not (tmp_path / "p").exists()
+
+
+def test_demo_into_a_busy_folder_names_no_force_option(tmp_path, capsys):
+    target = tmp_path / "busy"
+    target.mkdir()
+    (target / "notes.txt").write_text("mine\n")
+    code, out = run(["demo", str(target)], capsys)
+    assert code == 3
+    assert "not empty" in out and "--force" not in out and "Traceback" not in out
+    assert sorted(p.name for p in target.iterdir()) == ["notes.txt"]
+
+
+def _existing(folder: Path, df: pd.DataFrame, capsys, name: str = "data.csv") -> tuple[int, str]:
+    folder.mkdir(parents=True, exist_ok=True)
+    if name.endswith(".parquet"):
+        df.to_parquet(folder / name)
+    else:
+        df.to_csv(folder / name, index=False)
+    return run(["init", "--existing", str(folder), "--data", str(folder / name), "--target", "y"], capsys)
+
+
+def test_existing_keyword_names_become_valid_identifiers(tmp_path, capsys):
+    """A folder or a column named `class` must not make the inferred spec invalid."""
+    df = pd.DataFrame({"class": ["a", "b"] * 10, "if": [1, 2] * 10, "y": [0, 1] * 10})
+    code, out = _existing(tmp_path / "class", df, capsys)
+    assert code == 0, out
+    spec = load_spec(tmp_path / "class" / "mlprod.yaml").spec
+    assert spec.project.name == "class_"
+    assert {(c.name, c.by) for c in spec.cohorts} == {("class_", "class"), ("if_", "if")}
+
+
+def test_existing_with_only_the_target_column_is_a_usage_error(tmp_path, capsys):
+    code, out = _existing(tmp_path / "p", pd.DataFrame({"y": [0, 1] * 5}), capsys)
+    assert code == 2 and "no feature columns" in out and "hint:" in out
+    assert not (tmp_path / "p" / "mlprod.yaml").exists()
+
+
+def test_existing_with_an_empty_target_is_a_usage_error(tmp_path, capsys):
+    df = pd.DataFrame({"x": [1, 2] * 5, "y": [float("nan")] * 10})
+    code, out = _existing(tmp_path / "p", df, capsys)
+    assert code == 2 and "has no values" in out and "Traceback" not in out
+
+
+def test_existing_infinite_values_leave_the_range_open(tmp_path, capsys):
+    inf = float("inf")
+    df = pd.DataFrame({"z": [1.5, inf] * 5, "age": [20.0, -inf, 40.0, 61.0, 33.0] * 2, "y": [0, 1] * 5})
+    code, out = _existing(tmp_path / "p", df, capsys)
+    assert code == 0, out
+    spec = load_spec(tmp_path / "p" / "mlprod.yaml").spec
+    assert spec.data.columns["z"].min == 1.5 and spec.data.columns["z"].max is None
+    assert [c.bins for c in spec.cohorts if c.by == "age"] == [[20, 26, 36, 51, 62]]
+
+
+def test_existing_reads_parquet_and_odd_column_names(tmp_path, capsys):
+    odd = ['we"ird', "new\nline", "{{ 7*7 }}", "ünï côdé", "#hash"]
+    df = pd.DataFrame({**{c: ["a", "b"] * 5 for c in odd}, "y": [True, False] * 5})
+    code, out = _existing(tmp_path / "p", df, capsys, name="data.parquet")
+    assert code == 0, out
+    spec = load_spec(tmp_path / "p" / "mlprod.yaml").spec
+    assert spec.data.features == odd
+    assert spec.data.positive_label is True

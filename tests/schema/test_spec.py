@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 
@@ -158,3 +159,74 @@ def test_stage_order_puts_inputs_first() -> None:
         "    - {name: clean, run: m:clean, inputs: [train]}\n"
     )
     assert stage_order(parse_spec_text(text)) == ["clean", "feats", "fit"]
+
+
+@pytest.mark.parametrize("name", ["type", "match", "case"])
+def test_soft_keywords_are_valid_names_on_every_python(name: str) -> None:
+    """`type` became a soft keyword in 3.12: a spec must not validate on one Python only."""
+    spec = parse_spec_text(MINI + f"cohorts: [{{name: {name}, by: charges}}]\n")
+    assert spec.cohorts[0].name == name
+
+
+@pytest.mark.parametrize(
+    ("version", "following"),
+    [
+        ("1.0.0-rc.9", "1.0.0-rc.10"),
+        ("1.0.0-alpha", "1.0.0-alpha.1"),
+        ("1.0.0-alpha.1", "1.0.0-alpha.beta"),
+        ("1.0.0-beta.11", "1.0.0-rc.1"),
+        ("1.0.0-rc.1", "1.0.0"),
+        ("1.0.0+build.9", "1.0.1+build.1"),
+    ],
+)
+def test_semver_precedence_of_pre_releases(version: str, following: str) -> None:
+    """Numeric pre-release identifiers compare as numbers (semver.org item 11)."""
+    nxt = f'release: {{version: "{version}", next: {{version: "{following}", planned: "2027-01-01"}}}}\n'
+    assert parse_spec_text(MINI + nxt).release is not None
+    back = f'release: {{version: "{following}", rollback_to: "{version}"}}\n'
+    assert parse_spec_text(MINI + back).release is not None
+    wrong = f'release: {{version: "{following}", next: {{version: "{version}", planned: "2027-01-01"}}}}\n'
+    assert any("must be above" in p for p in _problems(MINI + wrong))
+
+
+def test_a_column_named_like_the_key_tag_is_located() -> None:
+    text = MINI + "  columns:\n    '[key]': {dtype: texty}\n"
+    text = text.replace("model: {load: churn.model:load}\n", "") + "model: {load: churn.model:load}\n"
+    problems = _problems(text)
+    assert len(problems) == 1
+    assert problems[0].startswith("mlprod.yaml:8:22: data.columns.[key].dtype: 'texty' is not one of")
+
+
+def test_a_key_with_a_line_break_stays_on_one_output_line() -> None:
+    text = MINI + 'collaboration: {codeowners: {"a\\nb": ["@acme/ds"]}}\n'
+    (problem,) = _problems(text)
+    assert "\n" not in problem
+    assert "collaboration.codeowners['a\\nb']" in problem
+
+
+@pytest.mark.parametrize(
+    "path", ["data/train.csv\n", ".GIT/config", "data/.Git", "a\x1fb", ".", "./", "a\x7fb"]
+)
+def test_paths_that_are_refused(path: str) -> None:
+    text = MINI.replace("{path: data/train.csv}", "{path: " + json.dumps(path) + "}")
+    (problem,) = _problems(text)
+    assert problem.startswith("mlprod.yaml:6:28: data.datasets.train.path: ")
+
+
+@pytest.mark.parametrize("path", ["./data/train.csv", "data/", ".github/data.csv", ".gitignore.csv"])
+def test_paths_that_are_accepted(path: str) -> None:
+    text = MINI.replace("{path: data/train.csv}", "{path: " + json.dumps(path) + "}")
+    assert parse_spec_text(text).data.datasets["train"].path == path
+
+
+@pytest.mark.parametrize("value", ["churn\n", "churn.model:load\n"])
+def test_a_trailing_newline_never_passes_a_pattern(value: str) -> None:
+    text = MINI.replace("name: churn,", f"name: {json.dumps(value)},")
+    text = text.replace("load: churn.model:load", f"load: {json.dumps(value)}")
+    assert len(_problems(text)) == 2
+
+
+def test_seeds_are_bounded_like_numpy_and_sklearn() -> None:
+    ok = parse_spec_text(MINI + "determinism: {seed: 4294967295}\nreproducibility: {seed: 0}\n")
+    assert ok.determinism is not None and ok.determinism.seed == 2**32 - 1
+    assert len(_problems(MINI + "determinism: {seed: 4294967296}\n")) == 1

@@ -142,3 +142,37 @@ def test_importtime_shows_no_heavy_library(tmp_path: Path) -> None:
     }
     assert "mlprod.schema.models" in imported  # the probe itself works
     assert not {m for m in imported if m.split(".")[0] in HEAVY}
+
+
+@pytest.mark.parametrize("fmt", ["text", "json"])
+def test_an_unreadable_spec_is_an_io_error_exit_3(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys, fmt: str
+) -> None:
+    spec = tmp_path / "mlprod.yaml"
+    spec.write_text(minimal_spec_text(), encoding="utf-8")
+
+    def denied(self: Path) -> bytes:
+        raise PermissionError(13, "Permission denied", str(self))
+
+    monkeypatch.setattr(Path, "read_bytes", denied)  # chmod 000 does not stop root
+    assert main(["validate", str(spec), "--format", fmt]) == 3
+    out, err = capsys.readouterr()
+    assert "cannot read" in out + err and "Permission denied" in out + err
+    assert "permissions" in out + err  # says what to do next
+    assert "Traceback" not in out + err
+    if fmt == "json":
+        assert json.loads(out)["valid"] is False
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs a FIFO")
+def test_a_fifo_is_refused_without_blocking(tmp_path: Path, capsys) -> None:
+    os.mkfifo(tmp_path / "mlprod.yaml")
+    assert main(["validate", str(tmp_path / "mlprod.yaml")]) == 2
+    assert "not a regular file" in capsys.readouterr().err
+
+
+def test_a_file_as_parent_folder_is_a_missing_spec(tmp_path: Path, capsys) -> None:
+    (tmp_path / "notes.txt").write_text("x\n")
+    assert main(["validate", str(tmp_path / "notes.txt" / "mlprod.yaml")]) == 2
+    err = capsys.readouterr().err
+    assert "no spec file" in err and "Traceback" not in err
