@@ -434,7 +434,8 @@ _MANUAL_TRIGGERS = {"workflow_dispatch"}
 
 
 def _github_runs(data: dict[str, Any]) -> list[PytestRun]:
-    on = data.get("on", data.get(True))  # YAML 1.1 reads a bare `on` key as True
+    raw: dict[Any, Any] = data
+    on = raw.get("on", raw.get(True))  # YAML 1.1 reads a bare `on` key as True
     if on is not None:
         triggers = set(on) if isinstance(on, dict | list) else {on}
         if triggers and triggers <= _MANUAL_TRIGGERS:
@@ -515,7 +516,8 @@ def _gitlab_runs(data: dict[str, Any]) -> list[PytestRun]:
     if isinstance(workflow, dict) and not _gitlab_enabled({"rules": workflow.get("rules")}):
         return []
     env0 = _env(data.get("variables"), {})
-    default = data.get("default") if isinstance(data.get("default"), dict) else {}
+    default_value = data.get("default")
+    default: dict[str, Any] = default_value if isinstance(default_value, dict) else {}
     before = default.get("before_script", data.get("before_script"))
     after = default.get("after_script", data.get("after_script"))
     runs: list[PytestRun] = []

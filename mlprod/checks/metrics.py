@@ -86,9 +86,9 @@ def to_binary(y: Any, positive_label: Any = None) -> np.ndarray:
     if not hit.any():
         values = pd.unique(arr.ravel())
         if len(values) >= 2:  # two classes and neither is the positive one: a wrong label, not a rare class
-            shown = ", ".join(repr(v.item() if hasattr(v, "item") else v) for v in values[:5])
+            listed = ", ".join(repr(v.item() if hasattr(v, "item") else v) for v in values[:5])
             raise UsageError(
-                f"positive_label {positive_label!r} is not a value of the target (values: {shown}); "
+                f"positive_label {positive_label!r} is not a value of the target (values: {listed}); "
                 "set data.positive_label to one of them"
             )
     return np.asarray(hit, dtype=np.int8)

@@ -6,13 +6,13 @@ local date. Dates are ISO-8601 strings or `date` objects.
 
 from __future__ import annotations
 
-import os
 import re
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 from mlprod.errors import UsageError
+from mlprod.today import today as _mlprod_today
 
 from .results import CheckResult
 
@@ -38,13 +38,7 @@ def parse_date(value: date | str) -> date:
 
 def today() -> date:
     """Today: the environment variable MLPROD_TODAY (ISO date) when set, else the local date."""
-    pinned = os.environ.get("MLPROD_TODAY", "").strip()
-    if pinned:
-        try:
-            return date.fromisoformat(pinned)
-        except ValueError as exc:
-            raise UsageError(f"MLPROD_TODAY={pinned!r} is not an ISO date (YYYY-MM-DD)") from exc
-    return date.today()
+    return _mlprod_today()
 
 
 def _today(value: date | str | None) -> date:

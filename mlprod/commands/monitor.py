@@ -15,7 +15,6 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
-from datetime import date
 from pathlib import Path, PurePosixPath
 from typing import Annotated, Any
 
@@ -49,14 +48,9 @@ class Outcome:
 
 
 def _today(value: str | None) -> str:
-    raw = value or os.environ.get("MLPROD_TODAY")
-    if not raw:
-        return date.today().isoformat()
-    try:
-        return date.fromisoformat(raw).isoformat()
-    except ValueError:
-        source = "--today" if value else "MLPROD_TODAY"
-        raise UsageError(f"{source} is not an ISO date (YYYY-MM-DD): {raw!r}") from None
+    from mlprod.today import parse_iso_date, today
+
+    return (parse_iso_date(value, source="--today") if value else today()).isoformat()
 
 
 def _import_nb() -> tuple[Any, Any, Any]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import sys
 from datetime import date
 from enum import StrEnum
@@ -13,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from mlprod.errors import ExitCode, RefusedError, UsageError
+from mlprod.errors import ExitCode, RefusedError
 
 if TYPE_CHECKING:
     from mlprod.generator.rubric import ConcernScore, ScoreReport
@@ -27,16 +26,9 @@ class Format(StrEnum):
 
 def today_from_env() -> date:
     """Today: `MLPROD_TODAY` (ISO date) when set, else the local date."""
-    value = os.environ.get("MLPROD_TODAY", "").strip()
-    if not value:
-        return date.today()
-    try:
-        # the spec's own date form only: Python also reads 20261127 and 2026-W48-5
-        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
-            raise ValueError(value)
-        return date.fromisoformat(value)
-    except ValueError:
-        raise UsageError(f"MLPROD_TODAY={value!r} is not an ISO date", hint="use YYYY-MM-DD") from None
+    from mlprod.today import today
+
+    return today()
 
 
 # --- renderers -----------------------------------------------------------------------
