@@ -237,6 +237,8 @@ def _yaml_error(exc: yaml.YAMLError, text: str, file: str) -> Problem:
     line, col = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
     problem = str(getattr(exc, "problem", None) or exc)
     context = getattr(exc, "context", None)
+    if "maximum nesting depth" in problem:  # libyaml >= 0.2.5 (PyYAML 6.0.4) stops deep nesting itself
+        return Problem(file, line, col, "", f"nesting deeper than {MAX_DEPTH} levels is not allowed")
     if "single document" in f"{context} {problem}":
         return Problem(
             file, line, col, "", "the file holds several YAML documents ('---'); mlprod.yaml must hold one"

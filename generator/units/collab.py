@@ -60,7 +60,7 @@ def codeowners_pattern(raw: str) -> str:
 
 def codeowners_owner(raw: str, where: str) -> str:
     """`raw` when it is a valid CODEOWNERS owner, else a refusal naming `where`."""
-    if _HANDLE_RE.match(raw) or _EMAIL_RE.match(raw):
+    if _HANDLE_RE.fullmatch(raw) or _EMAIL_RE.fullmatch(raw):
         return raw
     raise RefusedError(
         f"{where} has the owner {raw!r}, which is not a GitHub handle ('@user', '@org/team') "

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
 import tempfile
 from enum import StrEnum
@@ -21,15 +20,6 @@ DIR_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 class Template(StrEnum):
     CREDIT = "credit"
     MINIMAL = "minimal"
-
-
-def today() -> dt.date:
-    """MLPROD_TODAY when set (tests pin it), else the local date."""
-    value = os.environ.get("MLPROD_TODAY")
-    try:
-        return dt.date.fromisoformat(value) if value else dt.date.today()
-    except ValueError:
-        raise UsageError(f"MLPROD_TODAY={value!r} is not an ISO date (YYYY-MM-DD)") from None
 
 
 def check_name(name: str) -> str:
@@ -80,6 +70,8 @@ def scaffold(target: Path, template: Template, name: str, *, force: bool = False
     import mlprod.templates
 
     source = Path(mlprod.templates.__file__).parent / "project" / template.value
+    from mlprod.today import today
+
     context = template_context(template, name, target.name, today())
     with tempfile.TemporaryDirectory(prefix="mlprod-init-") as tmp:
         # A private cookiecutter config so nothing is written to the user's home (replays).

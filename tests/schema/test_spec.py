@@ -230,3 +230,16 @@ def test_seeds_are_bounded_like_numpy_and_sklearn() -> None:
     ok = parse_spec_text(MINI + "determinism: {seed: 4294967295}\nreproducibility: {seed: 0}\n")
     assert ok.determinism is not None and ok.determinism.seed == 2**32 - 1
     assert len(_problems(MINI + "determinism: {seed: 4294967296}\n")) == 1
+
+
+def test_libyaml_nesting_limit_gets_the_same_message() -> None:
+    # PyYAML 6.0.4's libyaml stops at ~1000 levels before mlprod's token pass sees them;
+    # its error must read like mlprod's own depth limit.
+    import yaml
+    from mlprod.schema.loader import _yaml_error
+
+    mark = yaml.Mark("mlprod.yaml", 0, 0, 3, None, None)
+    exc = yaml.scanner.ScannerError(
+        "while increasing flow level", mark, "exceeded maximum nesting depth", mark
+    )
+    assert "nesting deeper than" in _yaml_error(exc, "a: [[[", "mlprod.yaml").message
