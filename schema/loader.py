@@ -23,6 +23,7 @@ from mlprod.errors import Problem, RefusedError, SpecError, SpecNotFound
 
 MAX_BYTES = 1024 * 1024
 MAX_DEPTH = 32
+_STRAY_BREAK = re.compile("[\r\x85\u2028\u2029]")
 
 Loc = tuple[str | int, ...]
 
@@ -275,6 +276,20 @@ def parse_yaml_text(text: str | bytes, file: str = "mlprod.yaml") -> LoadedYaml:
             raise SpecError([Problem(file, line, col, "", message)]) from None
     if text.startswith("\ufeff"):
         text = text[1:]
+    # YAML counts a lone \r, NEL, LS and PS as line breaks where editors and every other tool
+    # see none, so its line numbers would run ahead of the file's: refuse them, located.
+    text = text.replace("\r\n", "\n")
+    stray = _STRAY_BREAK.search(text)
+    if stray:
+        line, col = _line_col(text, stray.start())
+        name = {
+            "\r": "a carriage return (\\r)",
+            "\x85": "U+0085 (NEL)",
+            "\u2028": "U+2028 (LINE SEPARATOR)",
+            "\u2029": "U+2029 (PARAGRAPH SEPARATOR)",
+        }[stray.group()]
+        message = f"{name} is a line break in YAML but not in most editors; remove it or use a newline"
+        raise SpecError([Problem(file, line, col, "", message)])
     if len(text) > MAX_BYTES or len(text.encode("utf-8", "surrogatepass")) > MAX_BYTES:
         raise SpecError([Problem(file, 1, 1, "", too_big)])
     try:

@@ -243,3 +243,20 @@ def test_libyaml_nesting_limit_gets_the_same_message() -> None:
         "while increasing flow level", mark, "exceeded maximum nesting depth", mark
     )
     assert "nesting deeper than" in _yaml_error(exc, "a: [[[", "mlprod.yaml").message
+
+
+@pytest.mark.parametrize("brk", ["\r", "\x85", "\u2028", "\u2029"])
+def test_a_stray_yaml_line_break_does_not_shift_line_numbers(brk: str) -> None:
+    # Found by the fuzz test: YAML counts a lone \r (or NEL, LS, PS) inside a line as a line
+    # break, so its line numbers ran ahead of the file's (and past its end).
+    lines = MINI.split("\n")
+    target = next(i for i, line in enumerate(lines) if "churned" in line)
+    lines[target] = lines[target] + brk + "oops"
+    (problem,) = _problems("\n".join(lines))
+    col = len(lines[target]) - len("oops")
+    assert problem.startswith(f"mlprod.yaml:{target + 1}:{col}: "), problem
+    assert "line break in YAML but not in most editors" in problem
+
+
+def test_crlf_files_are_read_as_lf() -> None:
+    assert parse_spec_text(MINI.replace("\n", "\r\n")) == parse_spec_text(MINI)
