@@ -393,6 +393,9 @@ class Regression(StrictModel):
     previous: RelPath
     dataset: Identifier = "test"
     max_flip_rate: Fraction = 0.1
+    # Added (optional): for `task: regression`, a prediction "flips" when it moves by more
+    # than this absolute amount (default: any change). Classifiers compare decisions instead.
+    tolerance: NonNegFloat | None = None
 
 
 class Collaboration(Concern):

@@ -248,7 +248,9 @@ class GovernanceChecks(_Base):
 
     # --- 10 collaboration ----------------------------------------------------------------------
 
-    def check_flip_rate(self, previous: str, dataset: str, max_flip_rate: float) -> CheckResult:
+    def check_flip_rate(
+        self, previous: str, dataset: str, max_flip_rate: float, tolerance: float | None = None
+    ) -> CheckResult:
         from .regression import check_flip_rate
 
         threshold = self.threshold() if self.task == "binary_classification" else None
@@ -258,4 +260,5 @@ class GovernanceChecks(_Base):
             threshold,
             max_flip_rate,
             previous=previous,
+            tolerance=tolerance if self.task == "regression" else None,
         )

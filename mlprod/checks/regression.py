@@ -9,11 +9,15 @@ from .results import CheckResult, at_most
 CONCERN = "collaboration"
 
 
-def flip_rate(scores_new: Any, scores_old: Any, threshold: float | None = 0.5) -> tuple[float, int, int]:
+def flip_rate(
+    scores_new: Any, scores_old: Any, threshold: float | None = 0.5, tolerance: float | None = None
+) -> tuple[float, int, int]:
     """(share of rows whose label differs, rows differing, rows compared).
 
     With a threshold, labels are `score >= threshold` (classification); with threshold None
-    the values themselves are compared (class labels). A NaN on either side counts as a flip.
+    and a tolerance, a value flips when it moves by more than the tolerance (regression);
+    with neither, the values themselves are compared (class labels). A NaN on either side
+    counts as a flip.
     """
     import numpy as np
 
@@ -22,7 +26,10 @@ def flip_rate(scores_new: Any, scores_old: Any, threshold: float | None = 0.5) -
         raise ValueError(f"{new.size} new predictions vs {old.size} previous ones")
     if new.size == 0:
         return float("nan"), 0, 0
-    if threshold is None:
+    if threshold is None and tolerance is not None:
+        nf, of = new.astype(float), old.astype(float)
+        flips = ~(np.abs(nf - of) <= tolerance)  # NaN compares False, so it counts as a flip
+    elif threshold is None:
         flips = new != old
     else:
         nf, of = new.astype(float), old.astype(float)
@@ -40,10 +47,11 @@ def check_flip_rate(
     *,
     previous: str = "the previous version",
     subject: str | None = None,
+    tolerance: float | None = None,
 ) -> CheckResult:
     """Share of rows whose thresholded label differs from the previous version's is at most max_flip_rate."""
     try:
-        rate, n, total = flip_rate(scores_new, scores_old, threshold)
+        rate, n, total = flip_rate(scores_new, scores_old, threshold, tolerance)
     except ValueError as exc:
         return CheckResult(
             CONCERN,
@@ -61,7 +69,7 @@ def check_flip_rate(
         float(max_flip_rate),
         f"prediction flip rate against {previous}",
         subject=subject or previous,
-        details={"rows": total, "flips": n, "threshold": threshold},
+        details={"rows": total, "flips": n, "threshold": threshold, "tolerance": tolerance},
     )
     if total:
         from dataclasses import replace

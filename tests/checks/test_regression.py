@@ -43,3 +43,15 @@ def test_nan_empty_and_mismatched_inputs_fail():
     assert not check_flip_rate(np.array([]), np.array([]), 0.5, 0.1).passed
     mismatch = check_flip_rate(np.zeros(3), np.zeros(4), 0.5, 0.1)
     assert not mismatch.passed and "not measurable" in mismatch.message
+
+
+def test_regression_flips_only_beyond_the_tolerance():
+    # Without a tolerance every retrained regressor "flips" on almost every row.
+    old = np.array([10.0, 20.0, 30.0, 40.0])
+    new = old + np.array([0.05, -0.2, 0.0, 1.5])
+    assert flip_rate(new, old, None)[0] == 0.75
+    assert flip_rate(new, old, None, tolerance=0.25) == (0.25, 1, 4)
+    res = check_flip_rate(new, old, None, 0.3, tolerance=0.25)
+    assert res.passed and res.details["tolerance"] == 0.25
+    assert not check_flip_rate(new, old, None, 0.2, tolerance=0.25).passed
+    assert flip_rate(np.array([np.nan]), np.array([1.0]), None, tolerance=1.0)[0] == 1.0

@@ -14,6 +14,7 @@ REGRESSION = {
     "previous": "models/registry/0.9.0/model.joblib",
     "dataset": "test",
     "max_flip_rate": 0.2,
+    "tolerance": None,
 }
 
 
