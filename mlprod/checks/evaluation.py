@@ -24,7 +24,7 @@ from typing import Any
 
 from mlprod.errors import MlprodError
 
-from .metrics import HIGHER_IS_BETTER
+from .metrics import CLASSIFICATION, HIGHER_IS_BETTER
 from .project import Project
 from .results import CheckResult
 
@@ -32,16 +32,9 @@ Progress = Callable[[str, float], None]
 
 #: Overall metrics reported per task (the per-cohort table uses the first three plus the limits).
 TASK_METRICS = {
+    # every classification metric but the error rates, which the cohort tables show instead
     "binary_classification": [
-        "roc_auc",
-        "accuracy",
-        "balanced_accuracy",
-        "precision",
-        "recall",
-        "f1",
-        "log_loss",
-        "brier",
-        "selection_rate",
+        m for m in CLASSIFICATION if m not in ("false_positive_rate", "false_negative_rate")
     ],
     "regression": ["rmse", "mae", "r2"],
     "multiclass_classification": ["accuracy"],

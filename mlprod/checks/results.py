@@ -49,6 +49,29 @@ def distinct(value: float, limit: float, fmt: str = ".3g") -> tuple[str, str]:
     return a, b
 
 
+def _bounded(
+    concern: str,
+    check: str,
+    value: float | None,
+    limit: float,
+    what: str,
+    upper: bool,
+    subject: str | None,
+    details: dict[str, Any] | None,
+    fmt: str,
+) -> CheckResult:
+    """`value <= limit` (upper) or `value >= limit`; a missing or NaN value fails."""
+    if is_missing(value):
+        message = f"{what} could not be measured (NaN or missing)"
+        return CheckResult(concern, check, False, message, None, limit, subject, details or {})
+    assert value is not None
+    ok = value <= limit if upper else value >= limit
+    rel = ("<=" if ok else ">") if upper else (">=" if ok else "<")
+    shown, bound = distinct(value, limit, fmt)
+    message = f"{what} is {shown} {rel} {bound}"
+    return CheckResult(concern, check, ok, message, float(value), float(limit), subject, details or {})
+
+
 def at_most(
     concern: str,
     check: str,
@@ -61,31 +84,7 @@ def at_most(
     fmt: str = ".3g",
 ) -> CheckResult:
     """`value <= limit`; a missing or NaN value fails."""
-    if is_missing(value):
-        return CheckResult(
-            concern,
-            check,
-            False,
-            f"{what} could not be measured (NaN or missing)",
-            None,
-            limit,
-            subject,
-            details or {},
-        )
-    assert value is not None
-    ok = value <= limit
-    rel = "<=" if ok else ">"
-    shown, bound = distinct(value, limit, fmt)
-    return CheckResult(
-        concern,
-        check,
-        ok,
-        f"{what} is {shown} {rel} {bound}",
-        float(value),
-        float(limit),
-        subject,
-        details or {},
-    )
+    return _bounded(concern, check, value, limit, what, True, subject, details, fmt)
 
 
 def at_least(
@@ -100,31 +99,7 @@ def at_least(
     fmt: str = ".3g",
 ) -> CheckResult:
     """`value >= limit`; a missing or NaN value fails."""
-    if is_missing(value):
-        return CheckResult(
-            concern,
-            check,
-            False,
-            f"{what} could not be measured (NaN or missing)",
-            None,
-            limit,
-            subject,
-            details or {},
-        )
-    assert value is not None
-    ok = value >= limit
-    rel = ">=" if ok else "<"
-    shown, bound = distinct(value, limit, fmt)
-    return CheckResult(
-        concern,
-        check,
-        ok,
-        f"{what} is {shown} {rel} {bound}",
-        float(value),
-        float(limit),
-        subject,
-        details or {},
-    )
+    return _bounded(concern, check, value, limit, what, False, subject, details, fmt)
 
 
 def _jsonable(obj: Any) -> Any:
