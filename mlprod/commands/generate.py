@@ -51,10 +51,36 @@ def generate(
     if diff:
         typer.echo(report.diff(), nl=False)
     typer.echo(report.summary())
+    note = _workflow_outside_repo_top(spec, [a.path for a in report.actions])
+    if note:
+        typer.echo(note, err=True)
     if mode == Mode.DRY_RUN and report.refused:
         typer.echo("mlprod generate would refuse the files above (use --force to overwrite them).", err=True)
         return ExitCode.REFUSED
     return ExitCode.OK
+
+
+def _workflow_outside_repo_top(spec: Path, paths: list[str]) -> str | None:
+    """A note when the GitHub workflow lands below the git top folder, where GitHub never runs it."""
+    import subprocess
+
+    if not any(p.startswith(".github/workflows/") for p in paths):
+        return None
+    root = spec.absolute().parent
+    try:
+        top = subprocess.run(
+            ["git", "rev-parse", "--show-toplevel"], cwd=root, capture_output=True, text=True, timeout=10
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if top.returncode != 0 or Path(top.stdout.strip()).resolve() == root.resolve():
+        return None
+    rel = root.resolve().relative_to(Path(top.stdout.strip()).resolve()).as_posix()
+    tests = next((p.rsplit("/", 1)[0] for p in paths if p.endswith("/conftest.py")), "<outputs.tests>")
+    return (
+        f"note: GitHub runs workflows only from the repository's top folder, not from {rel}/.github/; "
+        f"add a job there that runs `pytest {rel}/{tests}` (mlprod score checks for it)"
+    )
 
 
 def register(app: typer.Typer) -> None:

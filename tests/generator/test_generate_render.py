@@ -179,3 +179,26 @@ def test_generated_conftest_records_the_concern_of_every_test(tmp_path: Path) ->
     assert proc.returncode == 0, proc.stdout + proc.stderr
     xml = junit.read_text()
     assert xml.count('<property name="mlprod_concern" value="bias"') == 2
+
+
+def test_generate_notes_a_workflow_below_the_repository_top(tmp_path: Path) -> None:
+    import shutil
+
+    if shutil.which("git") is None:
+        pytest.skip("git is not installed")
+    subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True)
+    write_tree(tmp_path, {"svc/mlprod.yaml": credit_spec_text()})
+    proc = subprocess.run(
+        [sys.executable, "-m", "mlprod", "generate", "--spec", "svc/mlprod.yaml"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "not from svc/.github/" in proc.stderr and "pytest svc/tests/mlprod" in proc.stderr
+    # at the repository top there is nothing to say
+    subprocess.run(["git", "init", "-q"], cwd=tmp_path / "svc", check=True)
+    again = subprocess.run(
+        [sys.executable, "-m", "mlprod", "generate"], cwd=tmp_path / "svc", capture_output=True, text=True
+    )
+    assert again.returncode == 0 and "note:" not in again.stderr, again.stderr
