@@ -36,11 +36,19 @@ def summary(spec: Any) -> dict[str, Any]:
 
 
 def validate(
-    spec: Annotated[Path, typer.Argument(help="The spec file.")] = Path("mlprod.yaml"),
+    path: Annotated[Path | None, typer.Argument(help="The spec file (default mlprod.yaml).")] = None,
+    spec_option: Annotated[
+        Path | None, typer.Option("--spec", help="The spec file, as the other commands take it.")
+    ] = None,
     format: Annotated[Format, typer.Option("--format", help="Output format: text or json.")] = Format.TEXT,
 ) -> int:
     """Validate mlprod.yaml and list every problem. Writes nothing, imports no project code."""
+    from mlprod.errors import UsageError
     from mlprod.schema import load_spec
+
+    if path is not None and spec_option is not None and path != spec_option:
+        raise UsageError(f"two spec files given ({path} and --spec {spec_option}); pass one")
+    spec = path or spec_option or Path("mlprod.yaml")
 
     try:
         loaded = load_spec(spec)

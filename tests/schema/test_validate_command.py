@@ -176,3 +176,16 @@ def test_a_file_as_parent_folder_is_a_missing_spec(tmp_path: Path, capsys) -> No
     assert main(["validate", str(tmp_path / "notes.txt" / "mlprod.yaml")]) == 2
     err = capsys.readouterr().err
     assert "no spec file" in err and "Traceback" not in err
+
+
+def test_spec_option_works_like_the_other_commands(tmp_path, capsys):
+    from mlprod.cli import main
+
+    spec = tmp_path / "svc.yaml"
+    spec.write_text(
+        (Path(__file__).resolve().parents[1] / "fixtures" / "reference" / "minimal.mlprod.yaml").read_text()
+    )
+    assert main(["validate", "--spec", str(spec)]) == 0
+    assert "valid" in capsys.readouterr().out
+    assert main(["validate", str(spec), "--spec", str(tmp_path / "other.yaml")]) == 2
+    assert "two spec files" in capsys.readouterr().err
