@@ -35,7 +35,6 @@ class Steps:
         # another process is busy; one thread is plenty for this example.
         self.env.setdefault("OMP_NUM_THREADS", "1")
         self.env.setdefault("MPLBACKEND", "Agg")
-        self.total = 0.0
         self.n = 0
 
     def run(
@@ -50,7 +49,6 @@ class Steps:
             if proc.returncode not in ok_codes:
                 break
         took = time.perf_counter() - start
-        self.total += took
         typer.echo(f" {took:.1f}s")
         if proc.returncode not in ok_codes:
             typer.echo(proc.stdout + proc.stderr, err=True)
@@ -97,7 +95,7 @@ def demo(
     steps.run("prepare data splits, train 0.9.0 and 1.0.0, simulate serving", [sys.executable, "prepare.py"])
     has_git = shutil.which("git") is not None
     if has_git:
-        steps.run("create a git repository", ["git", "init", "-q", "-b", "main"])
+        steps.run("create a git repository", ["git", "init", "-q"])
     steps.mlprod("validate the spec", "validate")
     steps.mlprod("lock data and artifact hashes (mlprod.lock)", "lock")
     steps.mlprod("record golden predictions", "record")
