@@ -34,6 +34,14 @@ def today_from_env() -> date:
 # --- renderers -----------------------------------------------------------------------
 
 
+def weakest_text(report: ScoreReport) -> str:
+    """The weakest concerns and their level, in words."""
+    if report.weakest_level == 2:
+        return "none, every concern is at level 2"
+    names = "all concerns" if len(report.weakest) == len(report.concerns) else ", ".join(report.weakest)
+    return f"{names} (level {report.weakest_level})"
+
+
 def _tests_cell(row: ConcernScore) -> str:
     t = row.tests
     return "-" if t is None else f"{t.passed}/{t.failed}/{t.skipped}"
@@ -70,16 +78,9 @@ def render_text(report: ScoreReport, colour: bool = False) -> str:
                 lines.append(f"{pad}failed: {name}")
             if len(row.tests.failures) > 5:
                 lines.append(f"{pad}... and {len(row.tests.failures) - 5} more failed")
-    if report.weakest_level == 2:
-        weakest = "none, every concern is at level 2"
-    elif len(report.weakest) == len(report.concerns):
-        weakest = "all concerns"
-    else:
-        weakest = ", ".join(report.weakest)
     lines += [
         "",
-        f"total {report.total}/{report.max}; weakest: {weakest}"
-        + ("" if report.weakest_level == 2 else f" (level {report.weakest_level})"),
+        f"total {report.total}/{report.max}; weakest: {weakest_text(report)}",
         report.interpretation,
     ]
     if report.results_given and report.unmapped_tests:
@@ -123,8 +124,8 @@ def render_markdown(report: ScoreReport) -> str:
         lines.append("| " + " | ".join(md_cell(c) for c in cells) + " |")
     lines += [
         "",
-        f"**Total {report.total}/{report.max}.** Weakest: {md_cell(', '.join(report.weakest))}"
-        f" (level {report.weakest_level}). {md_cell(report.interpretation)}.",
+        f"**Total {report.total}/{report.max}.** Weakest: {md_cell(weakest_text(report))}."
+        f" {md_cell(report.interpretation)}.",
     ]
     failures = [(r.id, f) for r in report.concerns if r.tests is not None for f in r.tests.failures]
     if failures:
