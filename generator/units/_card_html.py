@@ -19,6 +19,9 @@ from typing import Any
 from ._card_numbers import METRIC_NAMES
 from ._cardfmt import get, items
 
+#: In every page's <head>: `mlprod evaluate --html` replaces only a file that carries it.
+GENERATOR = "mlprod model card"
+
 STYLE = """
 body { font-family: -apple-system, "Segoe UI", Roboto, "DejaVu Sans", sans-serif; color: #1f2328;
        max-width: 1100px; margin: 2em auto; padding: 0 1.5em; line-height: 1.5; font-size: 15px; }
@@ -170,6 +173,7 @@ def card_html(card_text: str, ev: dict[str, Any] | None) -> str:
     return (
         '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f'<meta name="generator" content="{GENERATOR}">\n'
         '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; img-src data:; '
         "style-src 'unsafe-inline'\">\n"
         f"<title>{head_title}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n{content}</body>\n</html>\n"

@@ -32,6 +32,10 @@ class UnsupportedFormatError(UsageError, ValueError):
     """A data file whose suffix is not one of .csv, .parquet, .pq, .jsonl, .ndjson."""
 
 
+class DataFileError(RefusedError, ValueError):
+    """A data file that exists but cannot be read as its suffix says (exit code 3 through the CLI)."""
+
+
 def load_table(path: str | Path) -> pd.DataFrame:
     """Read a CSV, Parquet or JSON-lines file, chosen by its suffix."""
     p = Path(path)
@@ -40,15 +44,26 @@ def load_table(path: str | Path) -> pd.DataFrame:
             f"data file not found: {p}", hint="check the dataset's path in mlprod.yaml (relative to it)"
         )
     suffix = p.suffix.lower()
-    if suffix == ".csv":
-        return pd.read_csv(p)
-    if suffix in {".parquet", ".pq"}:
-        return pd.read_parquet(p)
-    if suffix in {".jsonl", ".ndjson"}:
-        return pd.read_json(p, lines=True)
-    raise UnsupportedFormatError(
-        f"cannot read {p}: unsupported suffix {suffix!r} (use .csv, .parquet or .jsonl)"
-    )
+    readers = {
+        ".csv": ("CSV", pd.read_csv),
+        ".parquet": ("Parquet", pd.read_parquet),
+        ".pq": ("Parquet", pd.read_parquet),
+        ".jsonl": ("JSON lines", lambda f: pd.read_json(f, lines=True)),
+        ".ndjson": ("JSON lines", lambda f: pd.read_json(f, lines=True)),
+    }
+    if suffix not in readers:
+        raise UnsupportedFormatError(
+            f"cannot read {p}: unsupported suffix {suffix!r} (use .csv, .parquet or .jsonl)"
+        )
+    kind, read = readers[suffix]
+    try:
+        return read(p)
+    except (ValueError, OSError) as exc:  # empty, malformed, not UTF-8, or another format
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise DataFileError(
+            f"cannot read {p} as {kind}: {reason}",
+            hint=f"the suffix {suffix} says {kind}: check the file's content, or rename it to match",
+        ) from exc
 
 
 def sample_rows(df: pd.DataFrame, n: int, seed: int | None) -> pd.DataFrame:

@@ -91,6 +91,8 @@ def read_json(path: str | Path, what: str) -> Any:
         raise UsageError(f"{what} {path} does not exist") from exc
     except OSError as exc:
         raise RefusedError(f"cannot read {what} {path}: {exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"{what} {path} is not UTF-8 text (byte {exc.start}: {exc.reason})") from exc
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
@@ -167,6 +169,12 @@ def read_golden(path: str | Path) -> Golden:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError as exc:
         raise UsageError(f"golden predictions file {path} does not exist: run `mlprod record`") from exc
+    except OSError as exc:
+        raise RefusedError(f"cannot read golden predictions file {path}: {exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise UsageError(
+            f"golden predictions file {path} is not UTF-8 text (byte {exc.start}: {exc.reason})"
+        ) from exc
     lines = text.splitlines()
     meta: dict[str, str] = {}
     if lines and lines[0].startswith("#"):
@@ -215,12 +223,15 @@ def write_lock(path: str | Path, lock: dict[str, Any]) -> list[str]:
     """Write `mlprod.lock` deterministically; return human lines of what changed vs the old file."""
     path = Path(path)
     previous: dict[str, Any] | None = None
+    unreadable: str | None = None
     if path.exists():
         try:
             previous = read_lock(path)
-        except UsageError:
-            previous = None
+        except UsageError as exc:  # a damaged lock is replaced, and the user told so
+            unreadable = exc.message
     write_text_atomic(path, dumps_json(lock))
+    if unreadable is not None:
+        return [f"replaced the unreadable previous lock ({unreadable})"]
     return diff_locks(previous, lock)
 
 

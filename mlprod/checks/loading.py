@@ -43,6 +43,10 @@ def load_callable(ref: str) -> Callable[..., Any]:
                 hint="run the checks from the project root, or install the project (pip install -e .)",
             ) from exc
         raise UsageError(f"importing module {module_name!r} (from {ref!r}) failed: {exc}") from exc
+    except SyntaxError as exc:  # say where, not the exception's repr
+        where = f"{exc.filename}:{exc.lineno}" if exc.filename else f"line {exc.lineno}"
+        problem = f"{type(exc).__name__} at {where}: {exc.msg}"
+        raise UsageError(f"importing module {module_name!r} (from {ref!r}) failed: {problem}") from exc
     except Exception as exc:  # an error inside the user's module
         raise UsageError(f"importing module {module_name!r} (from {ref!r}) failed: {exc!r}") from exc
     walked = module_name

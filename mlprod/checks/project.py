@@ -18,12 +18,19 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from mlprod.errors import MlprodError
+from mlprod.errors import MlprodError, RefusedError
 
 from .project_checks import TRAIN_HINT, CheckFailure, ConcernChecks, MissingInput, StageError, ensure
 from .project_governance import GovernanceChecks
 
-__all__ = ["TRAIN_HINT", "CheckFailure", "MissingInput", "Project", "StageError", "ensure"]
+__all__ = ["TRAIN_HINT", "CheckFailure", "MissingInput", "ModelLoadError", "Project", "StageError", "ensure"]
+
+
+DATA_HINT = "create the data (in the mlprod examples: python prepare.py)"
+
+
+class ModelLoadError(RefusedError):
+    """The deployed model's `load()` raised (a corrupt artifact, a bug in it): exit 3 through the CLI."""
 
 
 class Project(ConcernChecks, GovernanceChecks):
@@ -77,9 +84,7 @@ class Project(ConcernChecks, GovernanceChecks):
                     f"data set {name!r} is not declared (data.datasets: {', '.join(datasets)})"
                 )
             rel = datasets[name]
-            self.require_file(
-                rel, f"data set {name}", "create the data (in the mlprod examples: python prepare.py)"
-            )
+            self.require_file(rel, f"data set {name}", DATA_HINT)
             return load_table(self.path(rel))
 
         return self._cached(("dataset", name), load)
@@ -90,6 +95,9 @@ class Project(ConcernChecks, GovernanceChecks):
         missing = [c for c in self.features_list if c not in df.columns]
         if missing:
             raise MissingInput(f"data set {name} lacks feature column(s) {', '.join(missing)}")
+        if len(df) == 0:  # nothing to score; the model would fail with its own obscure error
+            where = self.config.get("datasets", {}).get(name, name)
+            raise MissingInput(f"data set {name} ({where}) has no rows", hint=DATA_HINT)
         return df.loc[:, self.features_list]
 
     def y(self, name: str) -> Any:
@@ -112,7 +120,18 @@ class Project(ConcernChecks, GovernanceChecks):
             artifact = self.model_cfg.get("artifact")
             if artifact:
                 self.require_file(artifact, "the model artifact", TRAIN_HINT)
-            return load_model(self.model_cfg["load"], self.root)
+            ref = self.model_cfg["load"]
+            try:
+                return load_model(ref, self.root)
+            except MlprodError:
+                raise
+            except Exception as exc:  # the user's load() failed (corrupt artifact, bug in it)
+                source = f" from {artifact}" if artifact else ""
+                raise ModelLoadError(
+                    f"cannot load the model{source} with {ref}: {type(exc).__name__}: {exc}",
+                    hint="retrain or re-save the model artifact (in the mlprod examples: python prepare.py), "
+                    f"or fix {ref}",
+                ) from exc
 
         return self._cached(("model",), load)
 

@@ -65,6 +65,22 @@ def _import_nb() -> tuple[Any, Any, Any]:
     return nbformat, nbclient, nbconvert
 
 
+def read_notebook(path: Path) -> Any:
+    """A notebook file as a node; a damaged or foreign file is a RefusedError naming it."""
+    import nbformat
+
+    try:
+        return nbformat.read(path, as_version=4)
+    except OSError as exc:
+        raise RefusedError(f"cannot read notebook {path.name}: {exc}") from exc
+    except Exception as exc:  # not JSON, not a notebook (nbformat raises several kinds)
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise RefusedError(
+            f"{path.parent.name}/{path.name} is not a readable notebook ({reason}); nothing was run",
+            hint="restore it with `mlprod generate --force`, or delete it and run `mlprod generate`",
+        ) from exc
+
+
 def _kernel_problem(exc: BaseException, log: Path) -> RefusedError:
     """A clear message for a kernel that cannot start, naming the missing package."""
     import importlib.util
@@ -92,8 +108,10 @@ def _notebooks(folder: Path, wanted: list[str] | None) -> list[Path]:
         names = [w.removesuffix(".ipynb") for w in wanted]
         unknown = [n for n in names if n not in found]
         if unknown:
+            regenerate = "run `mlprod generate` to (re)create the notebooks the spec declares"
             raise UsageError(
-                f"no notebook {', '.join(unknown)} in {folder.name}/ (available: {', '.join(sorted(found))})"
+                f"no notebook {', '.join(unknown)} in {folder.name}/ (available: {', '.join(sorted(found))})",
+                hint=regenerate if any(n in ORDER for n in unknown) else None,
             )
         return [found[n] for n in dict.fromkeys(names)]
     rank = {n: i for i, n in enumerate(ORDER)}
@@ -167,10 +185,9 @@ async def run_notebook(
 ) -> Outcome:
     """Execute one notebook; write the executed copy and HTML under `out_dir` (relative to root)."""
     import nbclient
-    import nbformat
     from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
-    nb = nbformat.read(path, as_version=4)
+    nb = read_notebook(path)
     name = path.stem
     outcome = Outcome(name, board.totals[name])
     client = nbclient.NotebookClient(
@@ -209,9 +226,7 @@ async def run_all(
     """Run the notebooks, `jobs` kernels at a time; outcomes in the order of `paths`."""
     import asyncio
 
-    import nbformat
-
-    totals = {p.stem: sum(c.cell_type == "code" for c in nbformat.read(p, as_version=4).cells) for p in paths}
+    totals = {p.stem: sum(c.cell_type == "code" for c in read_notebook(p).cells) for p in paths}
     board = _Board(totals)
     gate = asyncio.Semaphore(max(1, jobs))
 

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from mlprod.errors import ExitCode, RefusedError, UsageError
+from mlprod.errors import ExitCode, MlprodError, RefusedError, UsageError
 
 
 def record(
@@ -41,19 +41,20 @@ def record(
     if id_column is not None and id_column not in rows.columns:
         raise UsageError(f"data set {dataset} has no id column {id_column!r} (data.id_column)")
     ids = rows[id_column].astype(str).tolist() if id_column else [str(i) for i in range(len(rows))]
-    try:
-        model = project.model()
-    except (UsageError, RefusedError):
-        raise
-    except Exception as exc:  # the user's load() failed: say so without a traceback
-        raise RefusedError(
-            f"cannot load the model with {s.model.load}: {type(exc).__name__}: {exc}",
-            hint="train the model first (in the mlprod examples: python prepare.py)",
-        ) from exc
-    scores = project.predict_fn(model)(rows.loc[:, list(s.data.features)])
+    X = project.X(dataset).iloc[: golden.rows]  # names missing feature columns, refuses an empty set
+    model = project.model()  # a failing load() is a ModelLoadError (exit 3), named
+    scores = project.predict_fn(model)(X)
     sha = project.model_sha256()
     target = loaded.root / golden.path
-    before = read_golden(target) if target.is_file() else None
+    try:
+        before = read_golden(target) if target.is_file() else None
+    except MlprodError as exc:  # not a golden file (or a damaged one): never overwrite it blindly
+        raise RefusedError(
+            f"{golden.path} exists but cannot be read as golden predictions ({exc.message}); "
+            "nothing was written",
+            hint="if it is an old golden file, delete it and run `mlprod record` again; "
+            "otherwise point determinism.golden.path at another file",
+        ) from exc
     try:
         write_golden(target, ids, scores, sha)
     except OSError as exc:
