@@ -12,6 +12,7 @@ from pydantic import Field, field_validator
 from pydantic_core import PydanticCustomError
 
 from .types import (
+    HANDLE_RE,
     CallableRef,
     CIProvider,
     ColumnDtype,
@@ -66,7 +67,7 @@ class Owner(StrictModel):
     name: NonEmptyStr
     role: str | None = None
     contact: str | None = None
-    handle: str | None = Field(default=None, pattern=r"^@[A-Za-z0-9][A-Za-z0-9_.\-/]*$")
+    handle: str | None = Field(default=None, pattern=HANDLE_RE.pattern)
 
 
 class Project(StrictModel):

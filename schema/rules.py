@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterator
 
 from .models import Expect, Spec
-from .types import Mode, Task
+from .types import EMAIL_RE, HANDLE_RE, Mode, Task
 
 Loc = tuple[str | int, ...]
 Finding = tuple[Loc, str]
@@ -33,8 +33,6 @@ def check_rules(spec: Spec) -> list[Finding]:
 
 _SHA_RE = re.compile(r"^[0-9a-f]{40}$")
 _ACTION_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*/[A-Za-z0-9_.-]+$")
-_HANDLE_RE = re.compile(r"^@[A-Za-z0-9][A-Za-z0-9_.\-/]*$")
-_EMAIL_RE = re.compile(r"^[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}$")
 
 
 def _ci_rules(spec: Spec) -> Iterator[Finding]:
@@ -73,7 +71,7 @@ def _ci_rules(spec: Spec) -> Iterator[Finding]:
                     f"the pattern {pattern!r} contains a line break, tab or control character; remove it",
                 )
             for j, owner in enumerate(owners):
-                if not (_HANDLE_RE.fullmatch(owner) or _EMAIL_RE.fullmatch(owner)):
+                if not (HANDLE_RE.fullmatch(owner) or EMAIL_RE.fullmatch(owner)):
                     yield (
                         ("collaboration", "codeowners", pattern, j),
                         f"{owner!r} is not a CODEOWNERS owner: write '@user', '@org/team' or an e-mail",

@@ -20,6 +20,9 @@ SEMVER_RE = re.compile(
 )
 DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
+#: A CODEOWNERS owner: a GitHub handle ('@user', '@org/team') or an e-mail address.
+HANDLE_RE = re.compile(r"^@[A-Za-z0-9][A-Za-z0-9_.\-/]*$")
+EMAIL_RE = re.compile(r"^[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}$")
 PY_VERSION_RE = re.compile(r"^3\.\d{1,2}$")
 # Five cron fields (minute hour day month weekday), as GitHub and GitLab schedules read them.
 CRON_RE = re.compile(r"^[0-9*/,\-]+( [0-9*/,\-]+){4}$")

@@ -11,13 +11,12 @@ the last matching pattern wins, so more specific entries belong below the defaul
 
 from __future__ import annotations
 
-import re
 import unicodedata
 
 from mlprod.generator.base import Artifact, Context, Kind, unit
 from mlprod.generator.rubric import TITLES
 from mlprod.schema.models import Spec
-from mlprod.schema.types import Mode
+from mlprod.schema.types import EMAIL_RE, HANDLE_RE, Mode
 
 from mlprod import CONCERNS
 from mlprod.errors import RefusedError
@@ -26,8 +25,6 @@ CODEOWNERS = ".github/CODEOWNERS"
 PR_TEMPLATE = ".github/pull_request_template.md"
 
 # A GitHub user or team (`@user`, `@org/team`) or an e-mail address: what CODEOWNERS accepts.
-_HANDLE_RE = re.compile(r"^@[A-Za-z0-9][A-Za-z0-9_.\-/]*$")
-_EMAIL_RE = re.compile(r"^[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}$")
 
 
 def codeowners_pattern(raw: str) -> str:
@@ -60,7 +57,7 @@ def codeowners_pattern(raw: str) -> str:
 
 def codeowners_owner(raw: str, where: str) -> str:
     """`raw` when it is a valid CODEOWNERS owner, else a refusal naming `where`."""
-    if _HANDLE_RE.fullmatch(raw) or _EMAIL_RE.fullmatch(raw):
+    if HANDLE_RE.fullmatch(raw) or EMAIL_RE.fullmatch(raw):
         return raw
     raise RefusedError(
         f"{where} has the owner {raw!r}, which is not a GitHub handle ('@user', '@org/team') "
