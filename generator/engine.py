@@ -13,6 +13,7 @@ import importlib
 import json
 import pkgutil
 import re
+from collections.abc import Iterable
 from contextlib import suppress
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
@@ -22,7 +23,16 @@ from mlprod.errors import ExitCode, MlprodError, Problem, RefusedError, SpecErro
 from . import writer
 from .base import UNITS, Artifact, Context, Kind, UnitFn
 from .headers import add_header, block_markers, header_lines, managed_block
-from .manifest import MANIFEST_PATH, Entry, Manifest, read_manifest, sha256_text
+from .manifest import (
+    JOURNAL_PATH,
+    MANIFEST_PATH,
+    Entry,
+    Manifest,
+    Owned,
+    read_journal,
+    read_manifest,
+    sha256_text,
+)
 from .report import Action, FileAction, GenerateReport, Mode
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -215,9 +225,10 @@ def finish(art: Artifact, ctx: Context, *, notebooks: bool = True) -> str:
 # --- ownership -------------------------------------------------------------------------
 
 
-def _plan_file(root: Path, art: Artifact, text: str, old_entry: Entry | None, force: bool) -> FileAction:
-    old = writer.read_text(writer.safe_target(root, art.path))
+def _plan_file(pd: writer.ProjectDir, art: Artifact, text: str, owned: Owned, force: bool) -> FileAction:
+    old = pd.read_text(art.path)
     entry = Entry(art.path, sha256_text(text), art.kind.value, art.concern, art.managed)
+    known = bool(owned.entries(art.path))
     if art.managed:
         start, end = block_markers(art.kind)
         if old is None:
@@ -233,62 +244,63 @@ def _plan_file(root: Path, art: Artifact, text: str, old_entry: Entry | None, fo
         new = writer.splice_block(old, span, text)
         if current == text:
             return FileAction(art.path, Action.UNCHANGED, "", old, old, entry)
-        if old_entry is not None and old_entry.managed and old_entry.sha256 == sha256_text(current):
+        if owned.matches(art.path, sha256_text(current), managed=True):
             return FileAction(art.path, Action.UPDATE, "", old, new, entry)
-        why = "its mlprod block was edited by hand" if old_entry else "it has an unrecorded mlprod block"
+        why = "its mlprod block was edited by hand" if known else "it has an unrecorded mlprod block"
         if force:
             return FileAction(art.path, Action.UPDATE, f"{why}; overwritten (--force)", old, new, entry)
         return FileAction(art.path, Action.REFUSE, why, old, new)
     if old is None:
-        return FileAction(art.path, Action.CREATE, "was missing" if old_entry else "", None, text, entry)
+        return FileAction(art.path, Action.CREATE, "was missing" if known else "", None, text, entry)
     # A checkout with CRLF line endings (git's autocrlf on Windows) holds the same file:
     # git stores it with `\n`, so it is neither stale nor edited by hand.
     if writer.lf(old) == text:
         return FileAction(art.path, Action.UNCHANGED, "", old, old, entry)
-    if old_entry is not None and not old_entry.managed and old_entry.sha256 == sha256_text(writer.lf(old)):
+    if owned.matches(art.path, sha256_text(writer.lf(old)), managed=False):
         return FileAction(art.path, Action.UPDATE, "", old, text, entry)
-    why = "edited by hand since mlprod generated it" if old_entry else "exists; mlprod did not generate it"
+    why = "edited by hand since mlprod generated it" if known else "exists; mlprod did not generate it"
     if force:
         return FileAction(art.path, Action.UPDATE, f"{why}; overwritten (--force)", old, text, entry)
     return FileAction(art.path, Action.REFUSE, why, old, text)
 
 
-def _plan_orphan(root: Path, entry: Entry) -> FileAction | None:
-    """A file mlprod generated before that no unit produces any more."""
+def _plan_orphan(pd: writer.ProjectDir, path: str, owned: Owned) -> FileAction | None:
+    """A file mlprod generated before (or was generating when killed) that no unit produces now."""
     try:
-        writer.check_rel_path(entry.path)
+        writer.check_rel_path(path)
     except ValueError as exc:
         raise RefusedError(f"{MANIFEST_PATH} lists an unsafe path: {exc}") from None
-    old = writer.read_text(writer.safe_target(root, entry.path))
+    old = pd.read_text(path)
     if old is None:
         return None
+    entry = owned.entries(path)[0]
     if not entry.managed:
-        if sha256_text(writer.lf(old)) == entry.sha256:
-            return FileAction(entry.path, Action.REMOVE, "no longer generated", old, None)
-        return FileAction(entry.path, Action.LEAVE, "no longer generated, but edited by hand", old, old)
+        if owned.matches(path, sha256_text(writer.lf(old)), managed=False):
+            return FileAction(path, Action.REMOVE, "no longer generated", old, None)
+        return FileAction(path, Action.LEAVE, "no longer generated, but edited by hand", old, old)
     try:
         start, end = block_markers(Kind(entry.kind))
         span = writer.find_block(old, start, end)
     except ValueError:
         why = "no longer generated; its block markers are damaged"
-        return FileAction(entry.path, Action.LEAVE, why, old, old)
+        return FileAction(path, Action.LEAVE, why, old, old)
     if span is None:
         return None
-    if sha256_text(writer.lf(writer.block_text(old, span))) != entry.sha256:
+    if not owned.matches(path, sha256_text(writer.lf(writer.block_text(old, span))), managed=True):
         why = "no longer generated, but its block was edited by hand"
-        return FileAction(entry.path, Action.LEAVE, why, old, old)
+        return FileAction(path, Action.LEAVE, why, old, old)
     rest = writer.remove_block(old, span)
-    return FileAction(entry.path, Action.REMOVE, "mlprod block removed", old, rest if rest.strip() else None)
+    return FileAction(path, Action.REMOVE, "mlprod block removed", old, rest if rest.strip() else None)
 
 
 def plan_actions(
-    root: Path, finished: list[tuple[Artifact, str]], manifest: Manifest, force: bool
+    pd: writer.ProjectDir, finished: list[tuple[Artifact, str]], owned: Owned, force: bool
 ) -> list[FileAction]:
     """What to do with every generated path and every path generated before. Path order."""
-    actions = [_plan_file(root, art, text, manifest.files.get(art.path), force) for art, text in finished]
+    actions = [_plan_file(pd, art, text, owned, force) for art, text in finished]
     produced = {art.path for art, _ in finished}
-    for path in sorted(set(manifest.files) - produced):
-        orphan = _plan_orphan(root, manifest.files[path])
+    for path in sorted(owned.paths() - produced):
+        orphan = _plan_orphan(pd, path, owned)
         if orphan is not None:
             actions.append(orphan)
     return sorted(actions, key=lambda a: a.path)
@@ -297,43 +309,59 @@ def plan_actions(
 # --- writing ---------------------------------------------------------------------------
 
 
-def apply_actions(root: Path, actions: list[FileAction], old: Manifest, new: Manifest) -> None:
-    """Write every change: all temporary files first, then `os.replace` each, manifest last.
+def _folders(paths: Iterable[str]) -> set[str]:
+    return {p.rsplit("/", 1)[0] if "/" in p else "" for p in paths}
 
-    A failure while writing temporary files leaves every target untouched. A failure while
-    replacing leaves each target old or new, and records the files already replaced in
-    the manifest so the next run still knows them as its own.
+
+def apply_actions(pd: writer.ProjectDir, actions: list[FileAction], old: Manifest, new: Manifest) -> None:
+    """Write every change: all temporary files, the journal, then `os.replace` each, manifest last.
+
+    A failure (or SIGTERM/SIGINT) while writing temporary files leaves every target
+    untouched. Once the journal (the manifest about to be committed) is written, each
+    target is replaced; an interruption there leaves each target old or new, records the
+    files already replaced in the manifest, and, should even that fail, the journal still
+    tells the next run which contents are mlprod's own.
     """
     todo = [a for a in actions if a.action in (Action.CREATE, Action.UPDATE, Action.REMOVE)]
-    for folder in sorted({(root / a.path).parent for a in todo} | {root / ".mlprod"}):
-        writer.clean_stale_temps(folder)
-    temps: dict[str, Path] = {}
+    if pd.read_only(MANIFEST_PATH):
+        raise RefusedError(
+            f"{MANIFEST_PATH} is read-only, so mlprod could not record what it writes; nothing was written",
+            hint=f"make it writable (chmod u+w {MANIFEST_PATH}) and run `mlprod generate` again",
+        )
+    temps: dict[str, str] = {}
     try:
         for a in todo:
             if a.new is not None:
-                temps[a.path] = writer.write_temp(root, a.path, a.new)
-        temps[MANIFEST_PATH] = writer.write_temp(root, MANIFEST_PATH, new.to_text())
+                temps[a.path] = pd.write_temp(a.path, a.new)
+        temps[MANIFEST_PATH] = pd.write_temp(MANIFEST_PATH, new.to_text())
+        pd.write(JOURNAL_PATH, new.to_text())
+        writer.test_pause("temps")
     except BaseException:
-        for tmp in temps.values():
-            writer.remove_quietly(tmp)
+        for path, tmp in temps.items():
+            pd.remove_temp(path, tmp)
+        with suppress(MlprodError, OSError):
+            pd.unlink(JOURNAL_PATH)
         raise
     state = Manifest(new.mlprod_version, new.spec, new.spec_sha256, dict(old.files))
     try:
-        for a in todo:
+        for i, a in enumerate(todo, 1):
             if a.new is None:
-                writer.remove_file(root, a.path)
+                pd.unlink(a.path)
             else:
-                writer.commit_temp(temps.pop(a.path), root, a.path)
+                pd.commit(a.path, temps.pop(a.path))
             if a.entry is not None:
                 state.files[a.path] = a.entry
             else:
                 state.files.pop(a.path, None)
-        writer.commit_temp(temps.pop(MANIFEST_PATH), root, MANIFEST_PATH)
+            writer.test_pause(f"replaced:{i}")
+        pd.commit(MANIFEST_PATH, temps.pop(MANIFEST_PATH))
+        pd.unlink(JOURNAL_PATH)
     except BaseException:
-        for tmp in temps.values():
-            writer.remove_quietly(tmp)
+        for path, tmp in temps.items():
+            pd.remove_temp(path, tmp)
         with suppress(MlprodError, OSError):  # best effort: the next run knows the replaced files
-            writer.commit_temp(writer.write_temp(root, MANIFEST_PATH, state.to_text()), root, MANIFEST_PATH)
+            pd.write(MANIFEST_PATH, state.to_text())
+            pd.unlink(JOURNAL_PATH)  # only once the manifest says exactly what is on disk
         raise
 
 
@@ -416,26 +444,40 @@ def generate_project(
     full = mode != Mode.CHECK
     finished = [(art, finish(art, ctx, notebooks=full)) for art in artifacts]
 
-    def run() -> GenerateReport:
+    def run(pd: writer.ProjectDir) -> GenerateReport:
+        notes = []
+        if mode == Mode.WRITE:
+            folders = _folders([MANIFEST_PATH, *(a.path for a, _ in finished)])
+            removed = pd.clean_stale_temps(folders)
+            if removed:
+                notes.append(writer.stale_note(removed))
         old, old_text = read_manifest(root, force=force)
-        actions = plan_actions(root, finished, old, force)
+        journal = read_journal(root)
+        if mode == Mode.WRITE and journal is not None:  # the files it names may hold temporaries too
+            removed = pd.clean_stale_temps(_folders(journal.files) | _folders(old.files))
+            if removed:
+                notes.append(writer.stale_note(removed))
+        actions = plan_actions(pd, finished, Owned(old, journal), force)
         new = Manifest(__version__, ctx.spec_file, ctx.spec_sha256)
         for a in actions:
             if a.entry is not None:
                 new.files[a.path] = a.entry
             elif a.action == Action.REFUSE and a.path in old.files:  # stays as it was
                 new.files[a.path] = old.files[a.path]
-        report = GenerateReport(root, mode, actions, old_text, new.to_text())
+        report = GenerateReport(root, mode, actions, old_text, new.to_text(), notes=notes)
         if mode != Mode.WRITE:
             return report
         if report.refused:
             raise refusal(report)
         if report.changed:
-            apply_actions(root, actions, old, new)
+            apply_actions(pd, actions, old, new)
             report.written = True
+        elif journal is not None:  # killed after its manifest was committed: nothing left to do
+            pd.unlink(JOURNAL_PATH)
         return report
 
-    if mode != Mode.WRITE:
-        return run()
-    with writer.generate_lock(root):
-        return run()
+    with writer.ProjectDir(root) as pd:
+        if mode != Mode.WRITE:
+            return run(pd)
+        with writer.interruptible(), writer.generate_lock(pd):
+            return run(pd)

@@ -5,18 +5,25 @@ Format (sorted by path, deterministic, trailing newline):
  "files": [{"path", "sha256", "kind", "concern", "managed"}]}
 The hash is of the exact bytes written; for a managed block, of the block text including
 its marker lines.
+
+The journal `.mlprod/manifest.journal.json` (same format) is the manifest `generate` is
+about to commit: written before the first file is replaced, removed after the manifest is.
+When a run is killed in between, the next run takes a file whose content matches either
+its manifest entry or its journal entry as mlprod's own (`Owned`).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from mlprod.errors import RefusedError
 
 MANIFEST_PATH = ".mlprod/manifest.json"
+JOURNAL_PATH = ".mlprod/manifest.journal.json"
 
 
 def sha256_text(text: str) -> str:
@@ -93,15 +100,9 @@ def read_manifest(root: Path, *, force: bool = False) -> tuple[Manifest, str | N
     A damaged manifest is refused (without it mlprod cannot tell its files from yours),
     unless `force`, which treats it as empty.
     """
-    path = root / MANIFEST_PATH
-    if path.is_symlink():
-        raise RefusedError(f"{MANIFEST_PATH} is a symlink; refusing to follow it")
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
+    text = _read(root, MANIFEST_PATH)
+    if text is None:
         return Manifest(), None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise RefusedError(f"cannot read {MANIFEST_PATH}: {exc}") from None
     try:
         return parse_manifest(text), text
     except ValueError as exc:
@@ -111,3 +112,55 @@ def read_manifest(root: Path, *, force: bool = False) -> tuple[Manifest, str | N
             f"{MANIFEST_PATH} is damaged ({exc})",
             hint="restore it from git, or run `mlprod generate --force` to rebuild it",
         ) from None
+
+
+def _read(root: Path, rel: str) -> str | None:
+    """The text of one of mlprod's own files (None when absent); a symlink is never followed."""
+    path = root / rel
+    if path.is_symlink():
+        raise RefusedError(f"{rel} is a symlink; refusing to follow it")
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise RefusedError(f"cannot read {rel}: {exc.strerror or exc}") from None
+    try:
+        with os.fdopen(fd, "rb") as fh:
+            return fh.read().decode("utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise RefusedError(f"cannot read {rel}: {exc}") from None
+
+
+def read_journal(root: Path) -> Manifest | None:
+    """The manifest an interrupted `generate` was about to commit, or None.
+
+    The journal is written atomically, so a damaged one is not expected; it is ignored
+    (mlprod then errs on the side of calling a file hand-edited).
+    """
+    try:
+        text = _read(root, JOURNAL_PATH)
+        return parse_manifest(text) if text is not None else None
+    except (RefusedError, ValueError):
+        return None
+
+
+@dataclass(frozen=True)
+class Owned:
+    """What mlprod may call its own at each path: the recorded entry and the journaled one."""
+
+    recorded: Manifest
+    journal: Manifest | None = None
+
+    def entries(self, path: str) -> list[Entry]:
+        """The entries known for `path` (recorded first)."""
+        found = [m.files[path] for m in (self.recorded, self.journal) if m is not None and path in m.files]
+        return found
+
+    def matches(self, path: str, sha256: str, *, managed: bool) -> bool:
+        """True when `sha256` is the content mlprod recorded or journaled for `path`."""
+        return any(e.managed == managed and e.sha256 == sha256 for e in self.entries(path))
+
+    def paths(self) -> set[str]:
+        """Every path recorded or journaled."""
+        return set(self.recorded.files) | (set(self.journal.files) if self.journal else set())

@@ -47,6 +47,7 @@ class GenerateReport:
     manifest_old: str | None = None
     manifest_new: str = ""
     written: bool = False
+    notes: list[str] = field(default_factory=list)  # said on stderr (e.g. leftovers removed)
 
     def paths(self, action: Action) -> list[str]:
         return [a.path for a in self.actions if a.action == action]

@@ -1,28 +1,72 @@
-"""The only code that touches the filesystem for `generate`: safe paths, lock, atomic writes.
+"""The only code that writes project files: folder handles, temporary files, the lock, signals.
 
-- Every target is a relative POSIX path that resolves inside the project root; a symlink
-  at the target or at any parent folder inside the root is refused.
-- A file is written to a temporary file in the same folder, fsynced, then `os.replace`d over
-  the target, so a crash leaves the old or the new content, never half of it.
+- Every target is a relative POSIX path inside the project root. The root is opened once;
+  each folder below it is opened relative to its parent's handle with `O_NOFOLLOW`, and
+  files are created, read, replaced and removed relative to those handles (`dir_fd`). A
+  symlink at the target or at any folder is refused, and one swapped in while mlprod runs
+  cannot redirect a write: the handle still names the folder that was checked.
+- A file is written to `.<name>.mlprod-tmp-<pid>` in its own folder (`O_EXCL|O_NOFOLLOW`),
+  fsynced, then `os.replace`d over the target: a crash leaves old or new content, never half.
+- SIGTERM and SIGINT raise `Interrupted` while files are written (`interruptible`), so the
+  caller's cleanup runs; temporary files of processes that are gone are removed later
+  (`ProjectDir.clean_stale_temps`).
 - `.mlprod/generate.lock` (O_CREAT|O_EXCL) refuses a concurrent `generate`.
-- Managed blocks (`# >>> mlprod` ... `# <<< mlprod`) are spliced into user-owned files.
+- `write_file` is the one safe writer of every command outside `generate`.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
+import signal
 import stat
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path, PurePosixPath
+from types import FrameType
 
 from mlprod.errors import RefusedError
+
+from .blocks import block_text, find_block, lf, remove_block, splice_block, uses_crlf
+
+__all__ = [
+    "LOCK_PATH",
+    "TMP_MARK",
+    "Interrupted",
+    "ProjectDir",
+    "block_text",
+    "check_rel_path",
+    "find_block",
+    "generate_lock",
+    "interruptible",
+    "lf",
+    "project_rel",
+    "remove_block",
+    "splice_block",
+    "temp_name",
+    "uses_crlf",
+    "write_file",
+]
 
 LOCK_PATH = ".mlprod/generate.lock"
 STALE_LOCK_SECONDS = 600
 TMP_MARK = ".mlprod-tmp-"
+_TMP_RE = re.compile(r"^\.(?P<name>.+)\.mlprod-tmp-(?P<pid>[0-9]+)$", re.DOTALL)
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_DIRECTORY = getattr(os, "O_DIRECTORY", 0)
+_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
+
+
+class Interrupted(KeyboardInterrupt):
+    """SIGTERM or SIGINT arrived while files were written; cleanup runs like for an exception."""
+
+
+def temp_name(name: str, pid: int | None = None) -> str:
+    """The temporary file name beside `name` (see `mlprod.schema.names` for its length limit)."""
+    return f".{name}{TMP_MARK}{os.getpid() if pid is None else pid}"
 
 
 def check_rel_path(rel: str) -> PurePosixPath:
@@ -35,133 +79,32 @@ def check_rel_path(rel: str) -> PurePosixPath:
     return p
 
 
-def safe_target(root: Path, rel: str) -> Path:
-    """The absolute target of `rel` under `root`; refuses symlinks at the target or a parent.
+def project_rel(root: Path, path: Path) -> str:
+    """A path given on the command line (relative to the working folder) as a path under `root`.
 
-    Folders that do not exist yet are fine (they are created by `write_atomic`).
+    RefusedError when it is outside the project: commands write only inside it.
     """
-    try:
-        parts = check_rel_path(rel).parts
-    except ValueError as exc:
-        raise RefusedError(f"unsafe target path: {exc}") from None
-    current = root
-    for i, part in enumerate(parts):
-        current = current / part
-        try:
-            st = current.lstat()
-        except FileNotFoundError:
-            break
-        except OSError as exc:
-            raise RefusedError(f"cannot inspect {rel}: {exc.strerror or exc}") from None
-        if stat.S_ISLNK(st.st_mode):
-            parent = "/".join(parts[: i + 1])
-            what = "is a symlink" if i == len(parts) - 1 else f"has a symlinked parent ({parent})"
-            raise RefusedError(f"{rel} {what}; refusing to write through it")
-        if i < len(parts) - 1 and not stat.S_ISDIR(st.st_mode):
-            raise RefusedError(f"{rel}: {'/'.join(parts[: i + 1])} is not a folder")
-        if i == len(parts) - 1 and not stat.S_ISREG(st.st_mode):
-            raise RefusedError(f"{rel} exists and is not a regular file")
-    target = root.joinpath(*parts)
-    if not os.path.abspath(target).startswith(os.path.abspath(root) + os.sep):
-        raise RefusedError(f"{rel} resolves outside the project root")
-    return target
+    target = os.path.abspath(path)
+    for base, full in ((os.path.abspath(root), target), (os.path.realpath(root), _real_parent(target))):
+        if full.startswith(base.rstrip(os.sep) + os.sep):
+            rel = PurePosixPath(Path(full).relative_to(base)).as_posix()
+            try:
+                check_rel_path(rel)
+            except ValueError as exc:
+                raise RefusedError(f"cannot write {path}: {exc}") from None
+            return rel
+    raise RefusedError(
+        f"{path} is outside the project ({root}); mlprod writes only inside the project folder",
+        hint="give a path inside the folder of the spec",
+    )
 
 
-def read_text(target: Path) -> str | None:
-    """The current text of a (checked) target, or None when absent."""
-    try:
-        with open(target, "rb") as fh:
-            data = fh.read()
-    except FileNotFoundError:
-        return None
-    except OSError as exc:
-        raise RefusedError(f"cannot read {target}: {exc.strerror or exc}") from None
-    return data.decode("utf-8", errors="surrogateescape")
+def _real_parent(path: str) -> str:
+    return os.path.join(os.path.realpath(os.path.dirname(path)), os.path.basename(path))
 
 
-def _mkdirs(root: Path, rel: str) -> None:
-    """Create the parent folders of `rel`, one at a time, refusing symlinks."""
-    current = root
-    for part in PurePosixPath(rel).parts[:-1]:
-        current = current / part
-        try:
-            os.mkdir(current)
-        except FileExistsError:
-            if current.is_symlink() or not current.is_dir():
-                raise RefusedError(f"{current.relative_to(root)} is not a plain folder") from None
-
-
-def _write_all(fd: int, data: bytes) -> None:
-    view = memoryview(data)
-    while view:
-        n = os.write(fd, view)
-        view = view[n:]
-
-
-def write_temp(root: Path, rel: str, text: str) -> Path:
-    """Write `text` to a new temporary file beside the target of `rel`; fsync it."""
-    target = safe_target(root, rel)
-    try:
-        _mkdirs(root, rel)
-    except OSError as exc:
-        raise RefusedError(f"cannot create the folder of {rel}: {exc.strerror or exc}") from None
-    tmp = target.with_name(f".{target.name}{TMP_MARK}{os.getpid()}")
-    try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o644)
-    except OSError as exc:
-        raise RefusedError(f"cannot write {rel}: {exc.strerror or exc}") from None
-    try:
-        try:
-            _write_all(fd, text.encode("utf-8", errors="surrogateescape"))
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        if target.exists():  # keep the mode of a file the user may have made executable
-            os.chmod(tmp, stat.S_IMODE(os.stat(target).st_mode))
-    except OSError as exc:
-        remove_quietly(tmp)
-        raise RefusedError(f"cannot write {rel}: {exc.strerror or exc}") from None
-    return tmp
-
-
-def commit_temp(tmp: Path, root: Path, rel: str) -> None:
-    """Move a temporary file over its target (atomic on POSIX)."""
-    target = safe_target(root, rel)
-    try:
-        os.replace(tmp, target)
-    except OSError as exc:
-        remove_quietly(tmp)
-        raise RefusedError(f"cannot write {rel}: {exc.strerror or exc}") from None
-
-
-def remove_file(root: Path, rel: str) -> None:
-    """Delete a generated file (after the caller checked it is unchanged)."""
-    target = safe_target(root, rel)
-    try:
-        os.unlink(target)
-    except FileNotFoundError:
-        pass
-    except OSError as exc:
-        raise RefusedError(f"cannot remove {rel}: {exc.strerror or exc}") from None
-
-
-def remove_quietly(path: Path) -> None:
-    with suppress(OSError):
-        os.unlink(path)
-
-
-def clean_stale_temps(folder: Path) -> None:
-    """Remove temporary files a killed `generate` left behind (we hold the lock)."""
-    try:
-        names = os.listdir(folder)
-    except OSError:
-        return
-    for name in names:
-        if name.startswith(".") and TMP_MARK in name:
-            remove_quietly(folder / name)
-
-
-# --- lock ------------------------------------------------------------------------------
+def _why(exc: OSError) -> str:
+    return exc.strerror or str(exc)
 
 
 def _pid_alive(pid: int) -> bool:
@@ -176,121 +119,372 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
-def _lock_is_stale(path: Path) -> bool:
+class ProjectDir:
+    """The project root opened once, and its folders opened relative to it (never by path)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+        try:
+            fd = os.open(self.root, os.O_RDONLY | _DIRECTORY | _CLOEXEC)
+        except OSError as exc:
+            raise RefusedError(f"cannot open the project folder {self.root}: {_why(exc)}") from None
+        self._fds: dict[tuple[str, ...], int] = {(): fd}
+
+    def close(self) -> None:
+        """Close every folder handle."""
+        for fd in self._fds.values():
+            with suppress(OSError):
+                os.close(fd)
+        self._fds.clear()
+
+    def __enter__(self) -> ProjectDir:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- folders --------------------------------------------------------------------
+
+    @staticmethod
+    def parts(rel: str) -> tuple[str, ...]:
+        """The components of a safe relative path; RefusedError for an unsafe one."""
+        try:
+            return check_rel_path(rel).parts
+        except ValueError as exc:
+            raise RefusedError(f"unsafe target path: {exc}") from None
+
+    def folder(self, rel: str, create: bool = False) -> int | None:
+        """The handle of the folder of `rel` (None when missing and not `create`)."""
+        parts = self.parts(rel)[:-1]
+        fd = self._fds[()]
+        for i in range(len(parts)):
+            key = parts[: i + 1]
+            if key in self._fds:
+                fd = self._fds[key]
+                continue
+            sub = self._open_folder(rel, key, fd, create)
+            if sub is None:
+                return None
+            self._fds[key] = fd = sub
+        return fd
+
+    def _open_folder(self, rel: str, key: tuple[str, ...], parent: int, create: bool) -> int | None:
+        flags = os.O_RDONLY | _DIRECTORY | _NOFOLLOW | _CLOEXEC
+        for _attempt in range(2):
+            try:
+                return os.open(key[-1], flags, dir_fd=parent)
+            except FileNotFoundError:
+                if not create:
+                    return None
+                try:
+                    os.mkdir(key[-1], 0o777, dir_fd=parent)
+                except FileExistsError:
+                    pass
+                except OSError as exc:
+                    raise RefusedError(f"cannot create the folder of {rel}: {_why(exc)}") from None
+            except OSError as exc:
+                raise self._folder_problem(rel, key, parent, exc) from None
+        raise RefusedError(f"cannot open the folder of {rel}")  # pragma: no cover - a race lost twice
+
+    @staticmethod
+    def _folder_problem(rel: str, key: tuple[str, ...], parent: int, exc: OSError) -> RefusedError:
+        folder = "/".join(key)
+        try:
+            st = os.stat(key[-1], dir_fd=parent, follow_symlinks=False)
+        except OSError:
+            return RefusedError(f"cannot open the folder of {rel}: {_why(exc)}")
+        if stat.S_ISLNK(st.st_mode):
+            return RefusedError(f"{rel} has a symlinked parent ({folder}); refusing to write through it")
+        if not stat.S_ISDIR(st.st_mode):
+            return RefusedError(f"{rel}: {folder} is not a folder")
+        return RefusedError(f"cannot open the folder of {rel}: {_why(exc)}")
+
+    # --- files ----------------------------------------------------------------------
+
+    def stat(self, rel: str) -> os.stat_result | None:
+        """The target's own status (None when absent); refuses a symlink or a non-file."""
+        fd = self.folder(rel)
+        if fd is None:
+            return None
+        return self._stat_in(fd, rel)
+
+    def _stat_in(self, fd: int, rel: str) -> os.stat_result | None:
+        try:
+            st = os.stat(self.parts(rel)[-1], dir_fd=fd, follow_symlinks=False)
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            raise RefusedError(f"cannot inspect {rel}: {_why(exc)}") from None
+        if stat.S_ISLNK(st.st_mode):
+            raise RefusedError(f"{rel} is a symlink; refusing to write through it")
+        if not stat.S_ISREG(st.st_mode):
+            raise RefusedError(f"{rel} exists and is not a regular file")
+        return st
+
+    def read_bytes(self, rel: str) -> bytes | None:
+        """The bytes of a regular file (None when absent); a symlink is refused, never followed."""
+        fd = self.folder(rel)
+        if fd is None or self._stat_in(fd, rel) is None:
+            return None
+        try:
+            f = os.open(self.parts(rel)[-1], os.O_RDONLY | _NOFOLLOW | _CLOEXEC, dir_fd=fd)
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            self._stat_in(fd, rel)  # swapped for a symlink since: say so
+            raise RefusedError(f"cannot read {rel}: {_why(exc)}") from None
+        try:
+            with os.fdopen(f, "rb") as fh:
+                return fh.read()
+        except OSError as exc:
+            raise RefusedError(f"cannot read {rel}: {_why(exc)}") from None
+
+    def read_text(self, rel: str) -> str | None:
+        """The text of a file (None when absent)."""
+        data = self.read_bytes(rel)
+        return None if data is None else data.decode("utf-8", errors="surrogateescape")
+
+    def write_temp(self, rel: str, data: bytes | str) -> str:
+        """Write `data` to a new temporary file beside `rel`; fsync it; return its name."""
+        raw = data.encode("utf-8", errors="surrogateescape") if isinstance(data, str) else data
+        fd = self.folder(rel, create=True)
+        assert fd is not None
+        target = self._stat_in(fd, rel)
+        tmp = temp_name(self.parts(rel)[-1])
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _CLOEXEC
+        try:
+            try:
+                f = os.open(tmp, flags, 0o644, dir_fd=fd)
+            except FileExistsError:  # left by an earlier process with our pid, or planted: never followed
+                os.unlink(tmp, dir_fd=fd)
+                f = os.open(tmp, flags, 0o644, dir_fd=fd)
+        except OSError as exc:
+            raise RefusedError(f"cannot write {rel}: {_why(exc)}") from None
+        try:
+            try:
+                view = memoryview(raw)
+                while view:
+                    view = view[os.write(f, view) :]
+                if target is not None:  # keep the mode of a file the user may have made executable
+                    os.fchmod(f, stat.S_IMODE(target.st_mode))
+                os.fsync(f)
+            finally:
+                os.close(f)
+        except OSError as exc:
+            self.remove_temp(rel, tmp)
+            raise RefusedError(f"cannot write {rel}: {_why(exc)}") from None
+        return tmp
+
+    def commit(self, rel: str, tmp: str) -> None:
+        """Move the temporary file over its target (atomic on POSIX), in the same folder handle."""
+        fd = self.folder(rel)
+        if fd is None:
+            raise RefusedError(f"cannot write {rel}: its folder is gone")
+        try:
+            self._stat_in(fd, rel)  # a symlink put there since the temporary write is refused
+            os.replace(tmp, self.parts(rel)[-1], src_dir_fd=fd, dst_dir_fd=fd)
+        except OSError as exc:
+            self.remove_temp(rel, tmp)
+            raise RefusedError(f"cannot write {rel}: {_why(exc)}") from None
+        except BaseException:
+            self.remove_temp(rel, tmp)
+            raise
+
+    def write(self, rel: str, data: bytes | str) -> None:
+        """Write one file atomically (temporary file, fsync, replace, fsync of the folder)."""
+        self.commit(rel, self.write_temp(rel, data))
+        fd = self.folder(rel)
+        if fd is not None:
+            with suppress(OSError):
+                os.fsync(fd)
+
+    def remove_temp(self, rel: str, tmp: str) -> None:
+        """Delete a temporary file of ours (quietly)."""
+        fd = self._fds.get(self.parts(rel)[:-1])
+        if fd is not None:
+            with suppress(OSError):
+                os.unlink(tmp, dir_fd=fd)
+
+    def unlink(self, rel: str) -> None:
+        """Delete a file (after the caller checked it is mlprod's)."""
+        fd = self.folder(rel)
+        if fd is None or self._stat_in(fd, rel) is None:
+            return
+        try:
+            os.unlink(self.parts(rel)[-1], dir_fd=fd)
+        except FileNotFoundError:
+            pass
+        except OSError as exc:
+            raise RefusedError(f"cannot remove {rel}: {_why(exc)}") from None
+
+    def read_only(self, rel: str) -> bool:
+        """True when an existing file was made read-only (no owner write bit), or is not writable."""
+        st = self.stat(rel)
+        if st is None:
+            return False
+        if not st.st_mode & stat.S_IWUSR:
+            return True
+        return os.geteuid() != 0 and not os.access(self.root / rel, os.W_OK)
+
+    def clean_stale_temps(self, folders: Iterable[str], name: str | None = None) -> list[str]:
+        """Remove `.*.mlprod-tmp-<pid>` files (of `name` only, when given) whose process is gone.
+
+        `folders` are paths relative to the root ("" for the root). Returns the removed
+        paths. A folder that is missing, or a symlink, is skipped.
+        """
+        removed: list[str] = []
+        for folder in sorted(set(folders)):
+            try:
+                fd = self.folder(f"{folder}/x" if folder else "x")
+            except RefusedError:
+                continue
+            if fd is None:
+                continue
+            try:
+                names = os.listdir(fd)
+            except OSError:
+                continue
+            for entry in sorted(names):
+                m = _TMP_RE.match(entry)
+                if not m or (name is not None and m["name"] != name) or _pid_alive(int(m["pid"])):
+                    continue
+                with suppress(OSError):
+                    os.unlink(entry, dir_fd=fd)
+                    removed.append(f"{folder}/{entry}" if folder else entry)
+        return removed
+
+
+def stale_note(removed: list[str]) -> str:
+    """What to tell the user about temporary files removed from a run that was killed."""
+    pids = sorted({m["pid"] for r in removed if (m := _TMP_RE.match(r.rsplit("/", 1)[-1]))}, key=int)
+    shown = ", ".join(removed[:5]) + (f", ... ({len(removed)} in all)" if len(removed) > 5 else "")
+    return (
+        f"note: removed {len(removed)} temporary file(s) left by an interrupted mlprod run "
+        f"(process {', '.join(pids)}, no longer running): {shown}"
+    )
+
+
+# --- signals ---------------------------------------------------------------------------
+
+_installed = threading.local()
+
+
+@contextmanager
+def interruptible() -> Iterator[None]:
+    """Turn SIGTERM and SIGINT into `Interrupted` while the block runs (main thread only).
+
+    The exception unwinds through the writers' cleanup (temporary files removed, the journal
+    left consistent). A second signal during that cleanup is ignored so the cleanup finishes.
+    """
+    if getattr(_installed, "on", False) or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    fired: list[int] = []
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        if fired:
+            return
+        fired.append(signum)
+        raise Interrupted(f"interrupted by {signal.Signals(signum).name}")
+
+    previous = {s: signal.signal(s, handler) for s in (signal.SIGTERM, signal.SIGINT)}
+    _installed.on = True
+    try:
+        yield
+    finally:
+        _installed.on = False
+        for s, h in previous.items():
+            signal.signal(s, h)
+
+
+def test_pause(point: str) -> None:
+    """Tests only: when MLPROD_TEST_PAUSE names `point`, wait here (up to 2 minutes) to be killed."""
+    if os.environ.get("MLPROD_TEST_PAUSE") == point:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            time.sleep(0.05)
+
+
+# --- one file outside generate ----------------------------------------------------------
+
+
+def write_file(
+    root: Path,
+    rel: str,
+    data: bytes | str,
+    *,
+    owned: Callable[[bytes], bool] | None = None,
+    force: bool = False,
+    hint: str | None = None,
+) -> list[str]:
+    """Write one file of a command (badge, HTML card, reports, golden, lock, spec) safely.
+
+    `rel` is under `root`; no symlinked folder, target or temporary file is followed; an
+    existing file is replaced only when `owned(its bytes)` says mlprod wrote it, or with
+    `force`. Returns the temporary files of killed runs it removed (for a note).
+    """
+    with interruptible(), ProjectDir(root) as pd:
+        folder = rel.rsplit("/", 1)[0] if "/" in rel else ""
+        removed = pd.clean_stale_temps([folder], name=pd.parts(rel)[-1])
+        old = pd.read_bytes(rel)
+        if old is not None and not force and (owned is None or not owned(old)):
+            raise RefusedError(
+                f"{rel} exists and mlprod did not write it; nothing was written",
+                hint=hint or "choose another path, or delete the file first",
+            )
+        pd.write(rel, data)
+    return removed
+
+
+# --- lock ------------------------------------------------------------------------------
+
+
+def _lock_is_stale(pd: ProjectDir) -> bool:
     """A lock older than STALE_LOCK_SECONDS, or whose process is gone, is stale."""
     try:
-        age = time.time() - path.stat().st_mtime
-    except FileNotFoundError:
+        st = pd.stat(LOCK_PATH)
+        data = pd.read_bytes(LOCK_PATH)
+    except RefusedError:
+        return False
+    if st is None or data is None:
         return True
-    if age > STALE_LOCK_SECONDS:
+    if time.time() - st.st_mtime > STALE_LOCK_SECONDS:
         return True
     try:
-        pid = int(json.loads(path.read_text(encoding="utf-8"))["pid"])
-    except (OSError, ValueError, KeyError, TypeError):
+        pid = int(json.loads(data.decode("utf-8"))["pid"])
+    except (ValueError, KeyError, TypeError):
         return False  # being written right now, or unreadable: respect it until it ages
     return not _pid_alive(pid)
 
 
 @contextmanager
-def generate_lock(root: Path) -> Iterator[None]:
+def generate_lock(pd: ProjectDir) -> Iterator[None]:
     """Hold `.mlprod/generate.lock`; a live lock of another process is refused (exit 3)."""
-    safe_target(root, LOCK_PATH)
-    try:
-        _mkdirs(root, LOCK_PATH)
-    except OSError as exc:
-        raise RefusedError(f"cannot create .mlprod/: {exc.strerror or exc}") from None
-    path = root / LOCK_PATH
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+    fd = pd.folder(LOCK_PATH, create=True)
+    assert fd is not None
+    name = PurePosixPath(LOCK_PATH).name
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _CLOEXEC
     for attempt in range(2):
         try:
-            fd = os.open(path, flags, 0o644)
+            f = os.open(name, flags, 0o644, dir_fd=fd)
             break
         except FileExistsError:
-            if attempt == 0 and _lock_is_stale(path):
-                remove_quietly(path)  # a killed run: take its lock over
+            if attempt == 0 and _lock_is_stale(pd):
+                with suppress(OSError):  # a killed run: take its lock over
+                    os.unlink(name, dir_fd=fd)
                 continue
             raise RefusedError(
                 "another mlprod generate is running (lock .mlprod/generate.lock)",
                 hint="wait for it to finish; if none is running, delete .mlprod/generate.lock",
             ) from None
         except OSError as exc:
-            raise RefusedError(f"cannot create {LOCK_PATH}: {exc.strerror or exc}") from None
+            raise RefusedError(f"cannot create {LOCK_PATH}: {_why(exc)}") from None
     try:
-        os.write(fd, json.dumps({"pid": os.getpid()}).encode())
+        os.write(f, json.dumps({"pid": os.getpid()}).encode())
     finally:
-        os.close(fd)
+        os.close(f)
     try:
         yield
     finally:
-        remove_quietly(path)
-
-
-# --- managed blocks --------------------------------------------------------------------
-
-
-def find_block(text: str, start: str, end: str) -> tuple[int, int] | None:
-    """(begin, stop) character offsets of the managed block in `text`, or None.
-
-    The block runs from the start marker line through the end marker line and its newline.
-    ValueError when the markers are damaged (unpaired, repeated or out of order).
-    """
-    # Lines end at "\n" only, as git and editors see them (str.splitlines would also break at
-    # \x0c, \x85 or \u2028 and find a marker in the middle of a line).
-    lines = text.split("\n")
-    lines = [line + "\n" for line in lines[:-1]] + ([lines[-1]] if lines[-1] else [])
-    starts = [i for i, line in enumerate(lines) if line.rstrip("\r\n") == start]
-    ends = [i for i, line in enumerate(lines) if line.rstrip("\r\n") == end]
-    if not starts and not ends:
-        return None
-    if len(starts) != 1 or len(ends) != 1 or ends[0] < starts[0]:
-        raise ValueError(f"its mlprod block markers are damaged ({start!r} ... {end!r})")
-    begin = sum(len(line) for line in lines[: starts[0]])
-    stop = sum(len(line) for line in lines[: ends[0] + 1])
-    return begin, stop
-
-
-def block_text(text: str, span: tuple[int, int]) -> str:
-    """The block as written by mlprod (a missing final newline is not an edit)."""
-    block = text[span[0] : span[1]]
-    return block if block.endswith("\n") else block + "\n"
-
-
-def lf(text: str) -> str:
-    """`text` with `\\r\\n` line endings as `\\n` (how git stores a file checked out with CRLF)."""
-    return text.replace("\r\n", "\n")
-
-
-def uses_crlf(text: str) -> bool:
-    """True when the first line of `text` ends with `\\r\\n` (a Windows or autocrlf checkout)."""
-    first = text.find("\n")
-    return first > 0 and text[first - 1] == "\r"
-
-
-def splice_block(old: str | None, span: tuple[int, int] | None, block: str) -> str:
-    """The file text with the block replaced, or appended when it has none.
-
-    In a file with CRLF line endings the block is written with CRLF too, so the user's
-    file keeps one line-ending style.
-    """
-    if old is None:
-        return block
-    eol = "\r\n" if uses_crlf(old) else "\n"
-    if eol != "\n":
-        block = block.replace("\n", eol)
-    if span is None:
-        if not old:
-            return block
-        sep = "" if old.endswith("\n") else eol
-        return f"{old}{sep}{eol}{block}"
-    return old[: span[0]] + block + old[span[1] :]
-
-
-def remove_block(old: str, span: tuple[int, int]) -> str:
-    """The file text without its managed block (and the blank line mlprod put before it)."""
-    before, after = old[: span[0]], old[span[1] :]
-    if not after:
-        for eol in ("\r\n", "\n"):
-            if before.endswith(eol * 2):
-                before = before[: -len(eol)]
-                break
-    return before + after
+        with suppress(OSError):
+            os.unlink(name, dir_fd=fd)

@@ -34,6 +34,8 @@ def generate(
         raise UsageError("--check and --dry-run cannot be combined")
     mode = Mode.CHECK if check else Mode.DRY_RUN if dry_run else Mode.WRITE
     report = generate_project(spec, mode=mode, force=force)
+    for note in report.notes:
+        typer.echo(note, err=True)
     if mode == Mode.CHECK:
         if not report.changed:
             typer.echo(f"mlprod generate --check: {len(report.actions)} generated files are current.")

@@ -66,8 +66,11 @@ def test_read_only_folder_is_exit_3_with_a_clear_message(
     if os.geteuid() == 0:  # root ignores permissions: make the folder refuse like a read-only one
         real_open = os.open
 
+        gen_temps = tuple(f".{Path(rel).name}{writer.TMP_MARK}" for rel in FILES)
+
         def deny(path, flags, *args, **kwargs):  # type: ignore[no-untyped-def]
-            if Path(path).parent == root / "gen" and flags & os.O_CREAT:
+            # files are created by name, relative to their folder's handle (dir_fd)
+            if str(path).startswith(gen_temps) and flags & os.O_CREAT:
                 raise PermissionError(errno.EACCES, "Permission denied", str(path))
             return real_open(path, flags, *args, **kwargs)
 
