@@ -21,6 +21,7 @@ import os
 import re
 import signal
 import stat
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -395,6 +396,11 @@ def interruptible() -> Iterator[None]:
         _installed.on = False
         for s, h in previous.items():
             signal.signal(s, h)
+        if fired:  # the CLI layer turns the exception into exit 130 without a word: say what happened
+            name = signal.Signals(fired[0]).name
+            with suppress(OSError, ValueError):
+                sys.stderr.write(f"mlprod: interrupted by {name}; temporary files removed\n")
+                sys.stderr.flush()
 
 
 def test_pause(point: str) -> None:
