@@ -138,6 +138,11 @@ def write_golden(path: str | Path, ids: Any, scores: Any, model_sha256: str | No
 
     Scores are written with repr(float) (17 significant digits), so they round-trip exactly.
     """
+    write_text_atomic(path, golden_text(ids, scores, model_sha256))
+
+
+def golden_text(ids: Any, scores: Any, model_sha256: str | None) -> str:
+    """The text of a golden predictions file (see `write_golden`)."""
     import csv
     import io
 
@@ -155,7 +160,7 @@ def write_golden(path: str | Path, ids: Any, scores: Any, model_sha256: str | No
     writer.writerow(["id", "score"])
     for i, s in zip(ids_l, sc, strict=True):
         writer.writerow([i, repr(float(s))])
-    write_text_atomic(path, buf.getvalue())
+    return buf.getvalue()
 
 
 def read_golden(path: str | Path) -> Golden:

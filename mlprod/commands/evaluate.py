@@ -65,6 +65,9 @@ def evaluate(
     html: Annotated[
         Path | None, typer.Option("--html", help="Also write the card as a standalone HTML page here.")
     ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Let --html overwrite a file mlprod did not write.")
+    ] = False,
     latency: Annotated[
         bool,
         typer.Option(
@@ -78,16 +81,16 @@ def evaluate(
     from mlprod import __version__
     from mlprod.checks.evaluation import evaluate as run_evaluation
     from mlprod.checks.evaluation import round_sig
-    from mlprod.checks.formats import write_evaluation
+    from mlprod.checks.formats import EVALUATION_FORMAT, dumps_json
     from mlprod.checks.release import today
+    from mlprod.generator import writer
     from mlprod.generator.engine import generate_project
-    from mlprod.generator.writer import safe_target
     from mlprod.schema import load_spec
 
     started = time.perf_counter()
     loaded = load_spec(spec)
     s, root = loaded.spec, loaded.root
-    html_out = _html_target(html) if html is not None else None  # refuse a bad path before any work
+    html_rel = _html_target(root, html, force) if html is not None else None  # refused before any work
     date = today().isoformat()
     typer.echo(f"mlprod evaluate: {s.project.name} ({loaded.path.name}, spec sha256 {loaded.sha256[:12]})")
 
@@ -112,11 +115,9 @@ def evaluate(
         "spec_sha256": loaded.sha256,
         "environment": _environment(),
     }
-    target = safe_target(root, EVALUATION)
-    try:
-        write_evaluation(target, round_sig(record))
-    except OSError as exc:
-        raise RefusedError(f"cannot write {EVALUATION}: {exc}") from exc
+    # `.mlprod/` is mlprod's own folder: the file there is replaced, never through a symlink.
+    payload = dumps_json({"format": EVALUATION_FORMAT, **round_sig(record)})
+    writer.write_file(root, EVALUATION, payload, owned=_any)
     summary = measured["summary"]
     typer.echo(
         f"  wrote {EVALUATION}: {summary['checks']} checks measured, {summary['failed']} failed, "
@@ -136,44 +137,53 @@ def evaluate(
     card_state = next((a.action.value for a in report.actions if a.path == card), "not generated")
     typer.echo(f"  {'refresh model card':<22} {time.perf_counter() - t0:6.2f} s  ({card}: {card_state})")
     typer.echo("  " + report.summary().replace("\n", "\n  "))
-    if html is not None and html_out is not None:
+    if html is not None and html_rel is not None:
         t0 = time.perf_counter()
-        from mlprod.checks.formats import write_text_atomic
         from mlprod.generator.units._card_html import card_html
 
         text = (root / card).read_text(encoding="utf-8")
         page = card_html(text, round_sig(record))
-        try:
-            write_text_atomic(html_out, page)
-        except OSError as exc:
-            raise RefusedError(f"cannot write {html}: {exc}") from exc
+        writer.write_file(root, html_rel, page, owned=_is_card_page, force=force, hint=_HTML_HINT)
         typer.echo(f"  {'html page':<22} {time.perf_counter() - t0:6.2f} s  ({html})")
     typer.echo(f"mlprod evaluate: done in {time.perf_counter() - started:.1f} s")
     return ExitCode.OK
 
 
-def _html_target(html: Path) -> Path:
-    """Where `--html` writes: refused up front if it cannot be written or would replace a foreign file."""
-    out = html if html.is_absolute() else Path.cwd() / html
+_HTML_HINT = "choose another --html path, delete the file first, or pass --force to overwrite it"
+
+
+def _any(_: bytes) -> bool:
+    return True
+
+
+def _is_card_page(data: bytes) -> bool:
+    text = data.decode("utf-8", errors="replace")
+    return any(mark in text for mark in HTML_MARKS)
+
+
+def _html_target(root: Path, html: Path, force: bool) -> str:
+    """Where `--html` writes, as a path in the project: refused up front when it cannot be
+    written, is outside the project, or would replace a file that is not a card page mlprod wrote.
+    """
+    from mlprod.generator import writer
+
+    rel = writer.project_rel(root, html)
+    out = root / rel
     blocker = next((p for p in out.parents if p.exists() and not p.is_dir()), None)
     if blocker is not None:
         raise RefusedError(f"cannot write {html}: {blocker} is a file, not a folder; nothing was written")
-    if out.is_dir():
+    if out.is_dir() and not out.is_symlink():
         raise RefusedError(
             f"cannot write {html}: it is a folder; nothing was written",
             hint=f"name a file, e.g. --html {(html / 'model-card.html').as_posix()}",
         )
-    if out.exists() or out.is_symlink():
-        try:
-            text = out.read_text(encoding="utf-8", errors="replace") if out.is_file() else ""
-        except OSError:
-            text = ""
-        if not any(mark in text for mark in HTML_MARKS):  # only a page mlprod wrote is replaced
-            raise RefusedError(
-                f"{html} exists and is not a model card page mlprod wrote; nothing was written",
-                hint="choose another --html path, or delete the file first",
-            )
-    return out
+    with writer.ProjectDir(root) as pd:  # a symlinked page or folder is refused here
+        data = pd.read_bytes(rel)
+    if data is not None and not force and not _is_card_page(data):
+        raise RefusedError(
+            f"{html} exists and is not a model card page mlprod wrote; nothing was written", hint=_HTML_HINT
+        )
+    return rel
 
 
 def register(app: typer.Typer) -> None:

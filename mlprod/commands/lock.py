@@ -19,7 +19,7 @@ def lock(
 
     Writes mlprod.lock beside the spec; re-run it to see what changed since the last lock.
     """
-    from mlprod.checks.reproducibility import build_lock, write_lock
+    from mlprod.checks.reproducibility import build_lock
     from mlprod.generator.units.suites import locked_files
     from mlprod.schema import load_spec
 
@@ -44,9 +44,9 @@ def lock(
         )
     try:
         data = build_lock(root, files["datasets"], artifacts, files["lockfile"])
-        changes = write_lock(root / LOCK_NAME, data)
     except OSError as exc:
-        raise RefusedError(f"cannot write {LOCK_NAME}: {exc}") from exc
+        raise RefusedError(f"cannot read the files to lock: {exc}") from exc
+    changes = _write(root, data)
     n = len(data["datasets"]) + len(data["artifacts"]) + (1 if data.get("lockfile") else 0)
     for path in skipped:
         typer.echo(f"note: {path} does not exist and is not locked", err=True)
@@ -57,6 +57,32 @@ def lock(
         for line in changes:
             typer.echo(f"  {line}")
     return ExitCode.OK
+
+
+def _write(root: Path, data: dict[str, object]) -> list[str]:
+    """Write mlprod.lock through the safe writer; what changed since the previous lock.
+
+    `mlprod.lock` beside the spec is mlprod's file by name: a damaged one is replaced (and
+    said), but never through a symlink.
+    """
+    from mlprod.checks.formats import diff_locks, dumps_json, read_lock
+    from mlprod.errors import UsageError
+    from mlprod.generator import writer
+
+    with writer.ProjectDir(root) as pd:
+        exists = pd.read_bytes(LOCK_NAME) is not None
+    previous, unreadable = None, None
+    if exists:
+        try:
+            previous = read_lock(root / LOCK_NAME)
+        except UsageError as exc:
+            unreadable = exc.message
+    removed = writer.write_file(root, LOCK_NAME, dumps_json(data), owned=lambda _: True)
+    if removed:
+        typer.echo(writer.stale_note(removed), err=True)
+    if unreadable is not None:
+        return [f"replaced the unreadable previous lock ({unreadable})"]
+    return diff_locks(previous, data)
 
 
 def _registry_paths(spec: object) -> set[str]:

@@ -6,6 +6,10 @@ project root as working directory. The executed copy and a standalone HTML page 
 The summary each notebook emits (`mlprod.checks.monitoring.SUMMARY_MIME`) is printed with
 every breach named. Exit 1 when a cell errors, a notebook emits no summary or a check
 breaches; 0 otherwise. nbclient, nbformat and nbconvert are imported only here.
+
+Only notebooks mlprod generated run: each must be a regular file inside the project whose
+content matches its manifest entry (`verify_notebooks`); `--allow-edited` overrides that.
+Reports are written through the safe writer (`mlprod.generator.writer.write_file`).
 """
 
 from __future__ import annotations
@@ -65,12 +69,12 @@ def _import_nb() -> tuple[Any, Any, Any]:
     return nbformat, nbclient, nbconvert
 
 
-def read_notebook(path: Path) -> Any:
-    """A notebook file as a node; a damaged or foreign file is a RefusedError naming it."""
+def read_notebook(path: Path, text: str | None = None) -> Any:
+    """A notebook (its verified `text`, else the file) as a node; a damaged one is a RefusedError."""
     import nbformat
 
     try:
-        return nbformat.read(path, as_version=4)
+        return nbformat.reads(text, as_version=4) if text is not None else nbformat.read(path, as_version=4)
     except OSError as exc:
         raise RefusedError(f"cannot read notebook {path.name}: {exc}") from exc
     except Exception as exc:  # not JSON, not a notebook (nbformat raises several kinds)
@@ -181,13 +185,13 @@ def _error_text(nb: Any, exc: BaseException) -> str:
 
 
 async def run_notebook(
-    path: Path, root: Path, out_dir: str, today: str, timeout: int, board: _Board
+    path: Path, text: str, root: Path, out_dir: str, today: str, timeout: int, board: _Board
 ) -> Outcome:
-    """Execute one notebook; write the executed copy and HTML under `out_dir` (relative to root)."""
+    """Execute one notebook (its verified `text`); write the executed copy and HTML under `out_dir`."""
     import nbclient
     from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
-    nb = read_notebook(path)
+    nb = read_notebook(path, text)
     name = path.stem
     outcome = Outcome(name, board.totals[name])
     client = nbclient.NotebookClient(
@@ -221,20 +225,91 @@ async def run_notebook(
 
 
 async def run_all(
-    paths: list[Path], root: Path, out_dir: str, today: str, timeout: int, jobs: int
+    sources: dict[Path, str], root: Path, out_dir: str, today: str, timeout: int, jobs: int
 ) -> list[Outcome]:
-    """Run the notebooks, `jobs` kernels at a time; outcomes in the order of `paths`."""
+    """Run the notebooks (path -> verified text), `jobs` kernels at a time; outcomes in order."""
     import asyncio
 
-    totals = {p.stem: sum(c.cell_type == "code" for c in read_notebook(p).cells) for p in paths}
+    totals = {
+        p.stem: sum(c.cell_type == "code" for c in read_notebook(p, t).cells) for p, t in sources.items()
+    }
     board = _Board(totals)
     gate = asyncio.Semaphore(max(1, jobs))
 
-    async def one(p: Path) -> Outcome:
+    async def one(p: Path, text: str) -> Outcome:
         async with gate:
-            return await run_notebook(p, root, out_dir, today, timeout, board)
+            return await run_notebook(p, text, root, out_dir, today, timeout, board)
 
-    return list(await asyncio.gather(*(one(p) for p in paths)))
+    return list(await asyncio.gather(*(one(p, t) for p, t in sources.items())))
+
+
+def verify_notebooks(root: Path, paths: list[Path], allow_edited: bool) -> dict[Path, str]:
+    """The text of each notebook to run, after checking mlprod generated it as it is.
+
+    A notebook runs only when it is a regular file inside the project (no symlink at it or
+    its folder) whose content matches its `.mlprod/manifest.json` entry: in a scheduled CI
+    job an edited notebook would run with the job's secrets. Otherwise RefusedError naming
+    each, unless `allow_edited` (then each is named in a warning and run).
+    """
+    from mlprod.generator import writer
+    from mlprod.generator.manifest import MANIFEST_PATH, read_manifest
+
+    manifest, _ = read_manifest(root)
+    sources: dict[Path, str] = {}
+    problems: list[str] = []
+    with writer.ProjectDir(root) as pd:
+        for path in paths:
+            rel = path.relative_to(root).as_posix()
+            why, data = _notebook_problem(pd, path, rel, manifest.files.get(rel))
+            if why is not None:
+                problems.append(f"  {rel}: {why}")
+                data = path.read_bytes() if allow_edited else b""
+            sources[path] = (data or b"").decode("utf-8", errors="replace")
+    if problems and not allow_edited:
+        raise RefusedError(
+            f"refusing to run {len(problems)} notebook(s) that are not as mlprod generated them "
+            f"(see {MANIFEST_PATH}); nothing was run:\n" + "\n".join(problems),
+            hint="restore them with `mlprod generate` (--force to drop edits), remove the extra ones, "
+            "or pass --allow-edited to run them anyway (they run with this job's credentials)",
+        )
+    for line in problems:
+        typer.echo(f"warning: running it anyway (--allow-edited): {line.strip()}", err=True)
+    return sources
+
+
+def _notebook_problem(pd: Any, path: Path, rel: str, entry: Any) -> tuple[str | None, bytes | None]:
+    """(why it may not run, None) or (None, its bytes)."""
+    import hashlib
+
+    if path.is_symlink():
+        return f"is a symlink (to {os.readlink(path)}), not a notebook mlprod generated", None
+    try:
+        data = pd.read_bytes(rel)
+    except RefusedError as exc:  # a symlinked folder, or not a regular file
+        return exc.message.replace("; refusing to write through it", "").removeprefix(f"{rel} "), None
+    if data is None:
+        return "is gone", None
+    if entry is None or entry.managed:
+        return "is not a notebook mlprod generated (it is not in the manifest)", None
+    if hashlib.sha256(data.replace(b"\r\n", b"\n")).hexdigest() != entry.sha256:
+        return "was edited since mlprod generated it", None
+    return None, data
+
+
+_REPORT_MARK = '<meta name="generator" content="mlprod monitor">'
+
+
+def _is_report(data: bytes) -> bool:
+    """An executed copy or HTML page that `mlprod monitor` wrote (so a re-run may replace it)."""
+    import json
+
+    if _REPORT_MARK.encode() in data:
+        return True
+    try:
+        meta = json.loads(data).get("metadata", {})
+    except (ValueError, AttributeError):
+        return False
+    return isinstance(meta, dict) and isinstance(meta.get("mlprod"), dict)
 
 
 def _write_reports(nb: Any, root: Path, out_dir: str, stem: str) -> list[str]:
@@ -244,12 +319,13 @@ def _write_reports(nb: Any, root: Path, out_dir: str, stem: str) -> list[str]:
     from mlprod.generator import writer
 
     html, _ = HTMLExporter().from_notebook_node(nb)
+    html = html.replace("<head>", f"<head>\n{_REPORT_MARK}", 1)
     written = []
     for rel, text in (
         (f"{out_dir}/{stem}.ipynb", nbformat.writes(nb) + "\n"),
         (f"{out_dir}/{stem}.html", html),
     ):
-        writer.commit_temp(writer.write_temp(root, rel, text), root, rel)
+        writer.write_file(root, rel, text, owned=_is_report, hint="move the file away, then run again")
         written.append(rel)
     return written
 
@@ -289,6 +365,13 @@ def monitor(
     ] = None,
     timeout: Annotated[int, typer.Option("--timeout", help="Seconds allowed per cell.", min=1)] = 600,
     jobs: Annotated[int, typer.Option("--jobs", help="Notebooks run at the same time.", min=1)] = 4,
+    allow_edited: Annotated[
+        bool,
+        typer.Option(
+            "--allow-edited",
+            help="Also run notebooks that differ from what mlprod generated (or are symlinks).",
+        ),
+    ] = False,
 ) -> int:
     """Execute the monitoring notebooks; keep executed copies and HTML; exit 1 on a breach or error."""
     from mlprod.schema import load_spec
@@ -298,11 +381,12 @@ def monitor(
     day = _today(today)
     folder = PurePosixPath(loaded.spec.outputs.notebooks)
     paths = _notebooks(root / folder, notebook)
+    sources = verify_notebooks(root, paths, allow_edited)
     _import_nb()
     out_dir = f"{folder}/reports/{day}"
     import asyncio
 
-    outcomes = asyncio.run(run_all(paths, root, out_dir, day, timeout, jobs))
+    outcomes = asyncio.run(run_all(sources, root, out_dir, day, timeout, jobs))
     _report(outcomes)
     typer.echo(f"reports: {out_dir}/")
     return ExitCode.CHECK_FAILED if any(o.failed for o in outcomes) else ExitCode.OK

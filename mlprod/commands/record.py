@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Annotated
 
 import typer
@@ -12,6 +12,9 @@ from mlprod.errors import ExitCode, MlprodError, RefusedError, UsageError
 
 def record(
     spec: Annotated[Path, typer.Option("--spec", help="The spec file.")] = Path("mlprod.yaml"),
+    force: Annotated[
+        bool, typer.Option("--force", help="Overwrite a file at the golden path that is not a golden file.")
+    ] = False,
 ) -> int:
     """Write the golden predictions the determinism checks compare with.
 
@@ -21,8 +24,10 @@ def record(
     """
     import numpy as np
 
-    from mlprod.checks.determinism import read_golden, write_golden
+    from mlprod.checks.determinism import read_golden
+    from mlprod.checks.formats import GOLDEN_MAGIC, golden_text
     from mlprod.checks.project import Project
+    from mlprod.generator import writer
     from mlprod.generator.units.suites import eval_dataset, project_config
     from mlprod.schema import load_spec
 
@@ -45,20 +50,30 @@ def record(
     model = project.model()  # a failing load() is a ModelLoadError (exit 3), named
     scores = project.predict_fn(model)(X)
     sha = project.model_sha256()
-    target = loaded.root / golden.path
+    rel = PurePosixPath(golden.path).as_posix()
+    target = loaded.root / rel
     try:
-        before = read_golden(target) if target.is_file() else None
+        with writer.ProjectDir(loaded.root) as pd:  # refuses a symlinked golden file or folder
+            exists = pd.read_bytes(rel) is not None
+        before = read_golden(target) if exists else None
     except MlprodError as exc:  # not a golden file (or a damaged one): never overwrite it blindly
-        raise RefusedError(
-            f"{golden.path} exists but cannot be read as golden predictions ({exc.message}); "
-            "nothing was written",
-            hint="if it is an old golden file, delete it and run `mlprod record` again; "
-            "otherwise point determinism.golden.path at another file",
-        ) from exc
-    try:
-        write_golden(target, ids, scores, sha)
-    except OSError as exc:
-        raise RefusedError(f"cannot write {golden.path}: {exc}") from exc
+        if not force or isinstance(exc, RefusedError):
+            raise RefusedError(
+                f"{golden.path} exists but cannot be read as golden predictions ({exc.message}); "
+                "nothing was written",
+                hint="if it is an old golden file, delete it and run `mlprod record` again (or pass "
+                "--force); otherwise point determinism.golden.path at another file",
+            ) from exc
+        before = None
+    removed = writer.write_file(
+        loaded.root,
+        rel,
+        golden_text(ids, scores, sha),
+        owned=lambda data: data.startswith(GOLDEN_MAGIC.encode()),
+        force=force,
+    )
+    if removed:
+        typer.echo(writer.stale_note(removed), err=True)
     short = sha[:12] if sha else "unknown"
     head = f"{golden.path}: {len(ids)} predictions of data set {dataset}, model sha256 {short}"
     if before is None:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from mlprod.errors import ExitCode, RefusedError
+from mlprod.errors import ExitCode
 
 if TYPE_CHECKING:
     from mlprod.generator.rubric import ConcernScore, ScoreReport
@@ -136,19 +136,32 @@ def render_markdown(report: ScoreReport) -> str:
     return "\n".join(lines)
 
 
-def write_badge(path: Path, report: ScoreReport) -> None:
-    """Write the SVG badge atomically (temporary file, then rename)."""
+def write_badge(path: Path, report: ScoreReport, root: Path | None = None, *, force: bool = False) -> None:
+    """Write the SVG badge inside the project (`root`, default the working folder) safely.
+
+    Through the one safe writer (mlprod.generator.writer.write_file): no symlinked folder,
+    target or temporary file is followed (git commits symlinks, so a pull request can plant
+    one), and an existing file that is not an mlprod badge is not overwritten unless `force`.
+    """
+    import re
+
+    from mlprod.generator import writer
     from mlprod.generator.badge import render_badge
 
-    if path.is_symlink():
-        raise RefusedError(f"refusing to write the badge through a symlink: {path}")
-    tmp = path.with_name(f".{path.name}.tmp")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp.write_text(render_badge(report.total, report.max), encoding="utf-8", newline="\n")
-        os.replace(tmp, path)
-    except OSError as exc:
-        raise RefusedError(f"cannot write the badge {path}: {exc}") from None
+    def is_badge(data: bytes) -> bool:
+        title = re.search(rb"<title>mlprod[^<]*</title>", data)
+        return data.lstrip().startswith(b"<svg") and title is not None
+
+    base = root if root is not None else Path.cwd()
+    rel = writer.project_rel(base, path)
+    writer.write_file(
+        base,
+        rel,
+        render_badge(report.total, report.max),
+        owned=is_badge,
+        force=force,
+        hint="choose another --badge path, or delete the file first",
+    )
 
 
 # --- the command ---------------------------------------------------------------------
@@ -183,7 +196,7 @@ def score(
         colour = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
         typer.echo(render_text(report, colour=colour))
     if badge is not None:
-        write_badge(badge, report)
+        write_badge(badge, report, spec.absolute().parent)
     return ExitCode.OK if report.passed else ExitCode.CHECK_FAILED
 
 

@@ -234,7 +234,7 @@ def test_markdown_cells_are_escaped():
 
 
 def test_badge_is_valid_deterministic_svg(full, tmp_path, capsys):
-    path = tmp_path / "out" / "score.svg"
+    path = full.root / "out" / "score.svg"  # badges are written inside the project only
     code, _ = run(full, "--badge", str(path), capsys=capsys)
     assert code == 0
     root = ET.fromstring(path.read_text())
