@@ -1,13 +1,13 @@
 """`mlprod init --existing`: infer a first `mlprod.yaml` from a data file.
 
-Every inferred choice carries a comment for the user to confirm. Values are written as
-JSON scalars (valid YAML, always quoted and escaped), so column names with spaces or
-punctuation cannot break the file; the result is validated before anything is written.
+Every inferred choice carries a comment for the user to confirm. Every value is written
+through the one YAML emitter (`yamltext.yaml_value`), which quotes whatever YAML 1.1 or
+mlprod's loader would misread (`on`, `null`, `1e-05`, an emoji, a newline), so no column
+or folder name can break the file; the result is validated before anything is written.
 """
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from dataclasses import dataclass, field
@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from mlprod.errors import RefusedError, SpecError, UsageError
+
+from .yamltext import yaml_value
 
 PII_NAME_RE = re.compile(
     r"(^|_)(e_?mail|phone|mobile|tel|telephone|ssn|social_security|passport|iban|card_number|credit_card"
@@ -44,8 +46,8 @@ class Inference:
 
 
 def _q(value: Any) -> str:
-    """A YAML-safe scalar: JSON (double-quoted strings, escaped)."""
-    return json.dumps(value, ensure_ascii=True)
+    """A YAML flow value that reads back as `value` (see `yamltext`)."""
+    return yaml_value(value)
 
 
 def _identifier(text: str, empty: str = "cohort") -> str:
@@ -158,7 +160,7 @@ def render_spec(inf: Inference, *, name: str, data_path: str, target: str, model
         "version: 1",
         "",
         "project:",
-        f"  name: {name}",
+        f"  name: {_q(name)}",
         f"  task: {inf.task}                 # inferred from the target's values: confirm",
         "  owners:",
         '    - {name: "Your team", role: data_science}   # who answers for this model',
@@ -186,7 +188,7 @@ def render_spec(inf: Inference, *, name: str, data_path: str, target: str, model
     lines += [
         "",
         "model:",
-        f"  load: {model or 'your_package.model:load_model'}"
+        f"  load: {_q(model or 'your_package.model:load_model')}"
         + ("" if model else "   # replace with the callable that returns your fitted model"),
     ]
     if inf.cohorts:
@@ -196,11 +198,10 @@ def render_spec(inf: Inference, *, name: str, data_path: str, target: str, model
         ]
         for c in inf.cohorts:
             if "bins" in c:
-                lines.append(
-                    f"  - {{name: {c['name']}, by: {_q(c['by'])}, bins: {_q(c['bins'])}}}   # age-like column"
-                )
+                cohort = f"{{name: {_q(c['name'])}, by: {_q(c['by'])}, bins: {_q(c['bins'])}}}"
+                lines.append(f"  - {cohort}   # age-like column")
             else:
-                lines.append(f"  - {{name: {c['name']}, by: {_q(c['by'])}}}   # few distinct values")
+                lines.append(f"  - {{name: {_q(c['name'])}, by: {_q(c['by'])}}}   # few distinct values")
     lines += ["", "privacy:"]
     if inf.pii:
         lines.append("  pii:                           # kept out of the features")
@@ -271,9 +272,10 @@ def write_existing_spec(spec_path: Path, *, data: Path, target: str, model: str 
         parse_spec_text(text, str(spec_path))
     except SpecError as exc:  # a bug in the inference: never write an invalid spec
         raise UsageError("the inferred spec does not validate:\n" + exc.render()) from None
-    from mlprod.checks.formats import write_text_atomic
+    from . import writer
 
-    write_text_atomic(spec_path, text + "\n" if not text.endswith("\n") else text)
+    # never over an existing spec (owned=None), never through a symlink, inside the folder
+    writer.write_file(root, spec_path.name, text if text.endswith("\n") else text + "\n", owned=None)
     pii = ", ".join(inf.pii) or "none"
     cohorts = ", ".join(c["name"] for c in inf.cohorts) or "none"
     return (

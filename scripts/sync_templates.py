@@ -34,11 +34,13 @@ FILES = (
 )
 
 # Exact lines of the example spec that become cookiecutter variables (each must match once).
+# Every value goes through mlprod's one YAML emitter (the `yaml` filter of
+# mlprod.generator.yamltext.YamlExtension), so a project named `on` stays a string.
 SPEC_SUBSTITUTIONS = (
-    ("  name: credit_default ", "  name: {{ cookiecutter.project_name }} "),
-    ('  deployed: "2026-11-01"', '  deployed: "{{ cookiecutter.deployed }}"'),
-    ('  expires: "2027-11-01"', '  expires: "{{ cookiecutter.expires }}"'),
-    ('planned: "2027-09-01"', 'planned: "{{ cookiecutter.next_planned }}"'),
+    ("  name: credit_default ", "  name: {{ cookiecutter.project_name | yaml }} "),
+    ('  deployed: "2026-11-01"', "  deployed: {{ cookiecutter.deployed | yaml }}"),
+    ('  expires: "2027-11-01"', "  expires: {{ cookiecutter.expires | yaml }}"),
+    ('planned: "2027-09-01"', "planned: {{ cookiecutter.next_planned | yaml }}"),
 )
 
 

@@ -77,13 +77,12 @@ def scaffold(target: Path, template: Template, name: str, *, force: bool = False
         # A private cookiecutter config so nothing is written to the user's home (replays).
         config = Path(tmp) / "config.yaml"
         config.write_text(f'cookiecutters_dir: "{tmp}/cc"\nreplay_dir: "{tmp}/replay"\n', encoding="utf-8")
-        try:
+        try:  # rendered into a private folder, then copied through the safe writer
             out = cookiecutter(
                 str(source),
                 no_input=True,
                 extra_context=context,
-                output_dir=str(target.parent),
-                overwrite_if_exists=target.exists(),
+                output_dir=str(Path(tmp) / "out"),
                 config_file=str(config),
                 accept_hooks=False,
             )
@@ -91,7 +90,28 @@ def scaffold(target: Path, template: Template, name: str, *, force: bool = False
             raise RefusedError(f"could not create the project: {exc}") from None
         except OSError as exc:
             raise RefusedError(f"could not create the project: {exc}") from None
-    return Path(out)
+        copy_into(Path(out), target, force=force)
+    return target
+
+
+def copy_into(rendered: Path, target: Path, *, force: bool) -> None:
+    """Copy the rendered project into `target` through the safe writer.
+
+    No symlink in `target` is followed; a file already there is replaced only with `force`.
+    """
+    from mlprod.generator import writer
+
+    try:
+        target.mkdir(exist_ok=True)
+    except OSError as exc:
+        raise RefusedError(f"could not create {target}: {exc.strerror or exc}") from None
+    files = sorted(p for p in rendered.rglob("*") if p.is_file() and not p.is_symlink())
+    with writer.interruptible(), writer.ProjectDir(target) as pd:
+        for path in files:
+            rel = path.relative_to(rendered).as_posix()
+            if not force and pd.read_bytes(rel) is not None:
+                raise RefusedError(f"{target / rel} exists; nothing more was written", hint="pass --force")
+            pd.write(rel, path.read_bytes())
 
 
 def init(
