@@ -7,34 +7,29 @@
   cannot redirect a write: the handle still names the folder that was checked.
 - A file is written to `.<name>.mlprod-tmp-<pid>` in its own folder (`O_EXCL|O_NOFOLLOW`),
   fsynced, then `os.replace`d over the target: a crash leaves old or new content, never half.
-- SIGTERM and SIGINT raise `Interrupted` while files are written (`interruptible`), so the
-  caller's cleanup runs; temporary files of processes that are gone are removed later
-  (`ProjectDir.clean_stale_temps`).
-- `.mlprod/generate.lock` (O_CREAT|O_EXCL) refuses a concurrent `generate`.
+- SIGTERM and SIGINT raise `Interrupted` while files are written (`guard.interruptible`), so
+  the caller's cleanup runs; temporary files of processes that are gone are removed later
+  (`ProjectDir.clean_stale_temps`). `.mlprod/generate.lock` is in `guard.py` too.
 - `write_file` is the one safe writer of every command outside `generate`.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import re
-import signal
 import stat
-import sys
-import threading
-import time
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager, suppress
+from collections.abc import Callable, Iterable
+from contextlib import suppress
 from pathlib import Path, PurePosixPath
-from types import FrameType
 
 from mlprod.errors import RefusedError
 
 from .blocks import block_text, find_block, lf, remove_block, splice_block, uses_crlf
+from .guard import LOCK_PATH, STALE_LOCK_SECONDS, Interrupted, generate_lock, interruptible, pid_alive
 
 __all__ = [
     "LOCK_PATH",
+    "STALE_LOCK_SECONDS",
     "TMP_MARK",
     "Interrupted",
     "ProjectDir",
@@ -52,17 +47,11 @@ __all__ = [
     "write_file",
 ]
 
-LOCK_PATH = ".mlprod/generate.lock"
-STALE_LOCK_SECONDS = 600
 TMP_MARK = ".mlprod-tmp-"
 _TMP_RE = re.compile(r"^\.(?P<name>.+)\.mlprod-tmp-(?P<pid>[0-9]+)$", re.DOTALL)
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _DIRECTORY = getattr(os, "O_DIRECTORY", 0)
 _CLOEXEC = getattr(os, "O_CLOEXEC", 0)
-
-
-class Interrupted(KeyboardInterrupt):
-    """SIGTERM or SIGINT arrived while files were written; cleanup runs like for an exception."""
 
 
 def temp_name(name: str, pid: int | None = None) -> str:
@@ -106,18 +95,6 @@ def _real_parent(path: str) -> str:
 
 def _why(exc: OSError) -> str:
     return exc.strerror or str(exc)
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    except OSError:
-        return False
-    return True
 
 
 class ProjectDir:
@@ -347,7 +324,7 @@ class ProjectDir:
                 continue
             for entry in sorted(names):
                 m = _TMP_RE.match(entry)
-                if not m or (name is not None and m["name"] != name) or _pid_alive(int(m["pid"])):
+                if not m or (name is not None and m["name"] != name) or pid_alive(int(m["pid"])):
                     continue
                 with suppress(OSError):
                     os.unlink(entry, dir_fd=fd)
@@ -363,52 +340,6 @@ def stale_note(removed: list[str]) -> str:
         f"note: removed {len(removed)} temporary file(s) left by an interrupted mlprod run "
         f"(process {', '.join(pids)}, no longer running): {shown}"
     )
-
-
-# --- signals ---------------------------------------------------------------------------
-
-_installed = threading.local()
-
-
-@contextmanager
-def interruptible() -> Iterator[None]:
-    """Turn SIGTERM and SIGINT into `Interrupted` while the block runs (main thread only).
-
-    The exception unwinds through the writers' cleanup (temporary files removed, the journal
-    left consistent). A second signal during that cleanup is ignored so the cleanup finishes.
-    """
-    if getattr(_installed, "on", False) or threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    fired: list[int] = []
-
-    def handler(signum: int, frame: FrameType | None) -> None:
-        if fired:
-            return
-        fired.append(signum)
-        raise Interrupted(f"interrupted by {signal.Signals(signum).name}")
-
-    previous = {s: signal.signal(s, handler) for s in (signal.SIGTERM, signal.SIGINT)}
-    _installed.on = True
-    try:
-        yield
-    finally:
-        _installed.on = False
-        for s, h in previous.items():
-            signal.signal(s, h)
-        if fired:  # the CLI layer turns the exception into exit 130 without a word: say what happened
-            name = signal.Signals(fired[0]).name
-            with suppress(OSError, ValueError):
-                sys.stderr.write(f"mlprod: interrupted by {name}; temporary files removed\n")
-                sys.stderr.flush()
-
-
-def test_pause(point: str) -> None:
-    """Tests only: when MLPROD_TEST_PAUSE names `point`, wait here (up to 2 minutes) to be killed."""
-    if os.environ.get("MLPROD_TEST_PAUSE") == point:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            time.sleep(0.05)
 
 
 # --- one file outside generate ----------------------------------------------------------
@@ -440,57 +371,3 @@ def write_file(
             )
         pd.write(rel, data)
     return removed
-
-
-# --- lock ------------------------------------------------------------------------------
-
-
-def _lock_is_stale(pd: ProjectDir) -> bool:
-    """A lock older than STALE_LOCK_SECONDS, or whose process is gone, is stale."""
-    try:
-        st = pd.stat(LOCK_PATH)
-        data = pd.read_bytes(LOCK_PATH)
-    except RefusedError:
-        return False
-    if st is None or data is None:
-        return True
-    if time.time() - st.st_mtime > STALE_LOCK_SECONDS:
-        return True
-    try:
-        pid = int(json.loads(data.decode("utf-8"))["pid"])
-    except (ValueError, KeyError, TypeError):
-        return False  # being written right now, or unreadable: respect it until it ages
-    return not _pid_alive(pid)
-
-
-@contextmanager
-def generate_lock(pd: ProjectDir) -> Iterator[None]:
-    """Hold `.mlprod/generate.lock`; a live lock of another process is refused (exit 3)."""
-    fd = pd.folder(LOCK_PATH, create=True)
-    assert fd is not None
-    name = PurePosixPath(LOCK_PATH).name
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _CLOEXEC
-    for attempt in range(2):
-        try:
-            f = os.open(name, flags, 0o644, dir_fd=fd)
-            break
-        except FileExistsError:
-            if attempt == 0 and _lock_is_stale(pd):
-                with suppress(OSError):  # a killed run: take its lock over
-                    os.unlink(name, dir_fd=fd)
-                continue
-            raise RefusedError(
-                "another mlprod generate is running (lock .mlprod/generate.lock)",
-                hint="wait for it to finish; if none is running, delete .mlprod/generate.lock",
-            ) from None
-        except OSError as exc:
-            raise RefusedError(f"cannot create {LOCK_PATH}: {_why(exc)}") from None
-    try:
-        os.write(f, json.dumps({"pid": os.getpid()}).encode())
-    finally:
-        os.close(f)
-    try:
-        yield
-    finally:
-        with suppress(OSError):
-            os.unlink(name, dir_fd=fd)

@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 from genkit import FILES, MANAGED, generate, set_title
 from helpers import read_tree
-from mlprod.generator import writer
+from mlprod.generator import guard, writer
 from mlprod.generator.manifest import JOURNAL_PATH, MANIFEST_PATH
 
 from mlprod.errors import RefusedError
@@ -225,7 +225,7 @@ def test_folder_swapped_for_a_symlink_during_generate_cannot_redirect_a_write(
             (root / "gen").rename(root / "gen.moved")
             (root / "gen").symlink_to(outside, target_is_directory=True)
 
-    monkeypatch.setattr(writer, "test_pause", swap)
+    monkeypatch.setattr(guard, "test_pause", swap)
     generate(project)
     assert list(outside.iterdir()) == []  # nothing reached the folder outside the project
     assert b"Second title" in (root / "gen.moved/a.py").read_bytes()  # the folder that was checked
@@ -247,7 +247,7 @@ def test_file_swapped_for_a_symlink_before_its_replace_is_refused(
             (root / "gen/c.md").unlink()
             (root / "gen/c.md").symlink_to(outside)
 
-    monkeypatch.setattr(writer, "test_pause", swap)
+    monkeypatch.setattr(guard, "test_pause", swap)
     with pytest.raises(RefusedError, match=r"gen/c\.md is a symlink"):
         generate(project)
     assert outside.read_text() == "precious = 1\n"
