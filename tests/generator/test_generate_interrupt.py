@@ -9,6 +9,7 @@ leaves no temporary file, and `generate --check` agrees.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -268,3 +269,42 @@ def test_stale_temporaries_of_dead_runs_are_removed_everywhere_and_said(project:
     assert code == 0
     assert f"removed 2 temporary file(s) left by an interrupted mlprod run (process {pid}" in err
     assert _temps(root) == [live]
+
+
+def test_a_loop_flipping_a_folder_and_a_symlink_never_gets_a_write_outside(
+    project: Path, tmp_path: Path
+) -> None:
+    """The issue's attack: a loop flips `gen` between the folder and a link outside, while
+    `generate` runs again and again. Each run succeeds or refuses; nothing lands outside."""
+    import threading
+
+    root = project.parent
+    generate(project)
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    stop = threading.Event()
+
+    def flip() -> None:
+        while not stop.is_set():
+            with contextlib.suppress(OSError):
+                (root / "gen").rename(root / "gen.real")
+                (root / "gen").symlink_to(outside, target_is_directory=True)
+                (root / "gen").unlink()
+                (root / "gen.real").rename(root / "gen")
+
+    flipper = threading.Thread(target=flip)
+    flipper.start()
+    outcomes = []
+    try:
+        for i in range(30):
+            set_title(project, f"Title {i}")
+            try:
+                generate(project)
+                outcomes.append("written")
+            except RefusedError:
+                outcomes.append("refused")
+    finally:
+        stop.set()
+        flipper.join()
+    assert list(outside.iterdir()) == []
+    assert len(outcomes) == 30
