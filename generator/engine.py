@@ -22,14 +22,13 @@ from . import writer
 from .base import UNITS, Artifact, Context, Kind, UnitFn
 from .headers import add_header, header_lines, managed_block
 from .manifest import (
-    JOURNAL_PATH,
     MANIFEST_PATH,
     Manifest,
     Owned,
     read_journal,
     read_manifest,
 )
-from .ownership import apply_actions, folders_of, plan_actions, refusal
+from .ownership import apply_actions, folders_of, plan_actions, recover_manifest, refusal
 from .report import Action, FileAction, GenerateReport, Mode
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -272,17 +271,21 @@ def generate_project(
 
     def run(pd: writer.ProjectDir) -> GenerateReport:
         notes = []
-        if mode == Mode.WRITE:
-            folders = folders_of([MANIFEST_PATH, *(a.path for a, _ in finished)])
-            removed = pd.clean_stale_temps(folders)
-            if removed:
-                notes.append(writer.stale_note(removed))
         old, old_text = read_manifest(root, force=force)
         journal = read_journal(root)
-        if mode == Mode.WRITE and journal is not None:  # the files it names may hold temporaries too
-            removed = pd.clean_stale_temps(folders_of(journal.files) | folders_of(old.files))
+        if mode == Mode.WRITE:
+            paths = [
+                MANIFEST_PATH,
+                *(a.path for a, _ in finished),
+                *old.files,
+                *(journal.files if journal else ()),
+            ]
+            removed = pd.clean_stale_temps(folders_of(paths))
             if removed:
                 notes.append(writer.stale_note(removed))
+            if journal is not None:  # an interrupted run: first record what is on disk now
+                old = recover_manifest(pd, old, journal)
+                old_text, journal = old.to_text(), None
         actions = plan_actions(pd, finished, Owned(old, journal), force)
         new = Manifest(__version__, ctx.spec_file, ctx.spec_sha256)
         for a in actions:
@@ -298,8 +301,6 @@ def generate_project(
         if report.changed:
             apply_actions(pd, actions, old, new)
             report.written = True
-        elif journal is not None:  # killed after its manifest was committed: nothing left to do
-            pd.unlink(JOURNAL_PATH)
         return report
 
     with writer.ProjectDir(root) as pd:

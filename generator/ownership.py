@@ -111,6 +111,54 @@ def folders_of(paths: Iterable[str]) -> set[str]:
     return {p.rsplit("/", 1)[0] if "/" in p else "" for p in paths}
 
 
+def _check_writable(pd: writer.ProjectDir) -> None:
+    if pd.read_only(MANIFEST_PATH):
+        raise RefusedError(
+            f"{MANIFEST_PATH} is read-only, so mlprod could not record what it writes; nothing was written",
+            hint=f"make it writable (chmod u+w {MANIFEST_PATH}) and run `mlprod generate` again",
+        )
+
+
+def _disk_hash(pd: writer.ProjectDir, entry: Entry) -> str | None:
+    """The hash of what is on disk at `entry.path`, the way the manifest records it."""
+    text = pd.read_text(entry.path)
+    if text is None:
+        return None
+    if not entry.managed:
+        return sha256_text(writer.lf(text))
+    try:
+        span = writer.find_block(text, *block_markers(Kind(entry.kind)))
+    except ValueError:
+        return None
+    return sha256_text(writer.lf(writer.block_text(text, span))) if span is not None else None
+
+
+def recover_manifest(pd: writer.ProjectDir, old: Manifest, journal: Manifest) -> Manifest:
+    """After an interrupted run: the manifest of what is on disk, committed; the journal removed.
+
+    Each path takes its journaled entry when the file holds that content, else its recorded
+    one. Folding the journal in before this run writes its own keeps a file replaced by the
+    first interrupted run known when a second run is interrupted too.
+    """
+    _check_writable(pd)
+    recovered = Manifest(
+        old.mlprod_version or journal.mlprod_version, old.spec, old.spec_sha256 or journal.spec_sha256
+    )
+    for path in sorted(set(old.files) | set(journal.files)):
+        try:
+            writer.check_rel_path(path)
+        except ValueError as exc:
+            raise RefusedError(f"{JOURNAL_PATH} lists an unsafe path: {exc}") from None
+        mine = journal.files.get(path)
+        if mine is not None and _disk_hash(pd, mine) == mine.sha256:
+            recovered.files[path] = mine
+        elif path in old.files:
+            recovered.files[path] = old.files[path]
+    pd.write(MANIFEST_PATH, recovered.to_text())
+    pd.unlink(JOURNAL_PATH)
+    return recovered
+
+
 def apply_actions(pd: writer.ProjectDir, actions: list[FileAction], old: Manifest, new: Manifest) -> None:
     """Write every change: all temporary files, the journal, then `os.replace` each, manifest last.
 
@@ -121,11 +169,7 @@ def apply_actions(pd: writer.ProjectDir, actions: list[FileAction], old: Manifes
     tells the next run which contents are mlprod's own.
     """
     todo = [a for a in actions if a.action in (Action.CREATE, Action.UPDATE, Action.REMOVE)]
-    if pd.read_only(MANIFEST_PATH):
-        raise RefusedError(
-            f"{MANIFEST_PATH} is read-only, so mlprod could not record what it writes; nothing was written",
-            hint=f"make it writable (chmod u+w {MANIFEST_PATH}) and run `mlprod generate` again",
-        )
+    _check_writable(pd)
     temps: dict[str, str] = {}
     try:
         for a in todo:

@@ -66,9 +66,9 @@ def _wait_for(proc: subprocess.Popen[bytes], ready: Callable[[], bool]) -> None:
         time.sleep(0.02)
 
 
-def _manifest_temp_written(root: Path) -> bool:
-    """The manifest's temporary file is the last one written before the journal."""
-    return any(p.startswith(".mlprod/.manifest.json" + writer.TMP_MARK) for p in _temps(root))
+def _manifest_temp_written(root: Path, proc: subprocess.Popen[bytes]) -> bool:
+    """The run's manifest temporary file is the last one it writes before the journal."""
+    return (root / ".mlprod" / writer.temp_name("manifest.json", proc.pid)).exists()
 
 
 def _two_versions(project: Path) -> tuple[dict[str, bytes], str, str]:
@@ -103,7 +103,7 @@ def test_signal_between_temporary_writes_and_replaces_cleans_up(
     old, first, _ = _two_versions(project)
     proc = _start(project, tmp_path, "temps")
     try:
-        _wait_for(proc, lambda: _manifest_temp_written(root) and (root / JOURNAL_PATH).exists())
+        _wait_for(proc, lambda: _manifest_temp_written(root, proc) and (root / JOURNAL_PATH).exists())
         proc.send_signal(sig)
         _, err = proc.communicate(timeout=60)
     finally:
@@ -124,7 +124,7 @@ def test_sigkill_between_temporary_writes_and_replaces_recovers(project: Path, t
     old, first, _ = _two_versions(project)
     proc = _start(project, tmp_path, "temps")
     try:
-        _wait_for(proc, lambda: _manifest_temp_written(root) and (root / JOURNAL_PATH).exists())
+        _wait_for(proc, lambda: _manifest_temp_written(root, proc) and (root / JOURNAL_PATH).exists())
         proc.kill()
     finally:
         proc.wait(timeout=60)
@@ -308,3 +308,37 @@ def test_a_loop_flipping_a_folder_and_a_symlink_never_gets_a_write_outside(
         flipper.join()
     assert list(outside.iterdir()) == []
     assert len(outcomes) == 30
+
+
+def test_two_interrupted_runs_in_a_row_still_recover(project: Path, tmp_path: Path, cli) -> None:
+    """Run A is killed after 3 replaces, run B (another spec) at its temporary writes: the
+    files A replaced must stay known when B's journal is written, so run C succeeds."""
+    root = project.parent
+    old, first, _ = _two_versions(project)
+    fresh = tmp_path / "fresh"
+    fresh.mkdir()
+    (fresh / "mlprod.yaml").write_text(project.read_text())
+    generate(fresh / "mlprod.yaml")
+    second = read_tree(fresh)
+    run_a = _start(project, tmp_path, "replaced:3")
+    try:
+        _wait_for(run_a, lambda: (root / "gen/a.py").read_bytes() == second["gen/a.py"])
+        run_a.kill()
+    finally:
+        run_a.wait(timeout=60)
+    journal_a = (root / JOURNAL_PATH).read_bytes()
+    set_title(project, "Third title")
+    run_b = _start(project, tmp_path, "temps")
+
+    def b_journaled() -> bool:
+        journal = root / JOURNAL_PATH
+        return _manifest_temp_written(root, run_b) and journal.exists() and journal.read_bytes() != journal_a
+
+    try:
+        _wait_for(run_b, b_journaled)
+        run_b.kill()
+    finally:
+        run_b.wait(timeout=60)
+    assert (root / "gen/a.py").read_bytes() == second["gen/a.py"]  # B replaced nothing
+    project.write_text(first)
+    _recovers(project, cli, old)
