@@ -42,6 +42,7 @@ __all__ = [
     "project_rel",
     "remove_block",
     "splice_block",
+    "stale_note",
     "temp_name",
     "uses_crlf",
     "write_file",
