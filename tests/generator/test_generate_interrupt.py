@@ -342,3 +342,43 @@ def test_two_interrupted_runs_in_a_row_still_recover(project: Path, tmp_path: Pa
     assert (root / "gen/a.py").read_bytes() == second["gen/a.py"]  # B replaced nothing
     project.write_text(first)
     _recovers(project, cli, old)
+
+
+# --- the issue's sequence with the product's own renderer units -------------------------------
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "credit"
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL])
+def test_the_reported_sequence_on_the_credit_example(tmp_path: Path, sig: signal.Signals) -> None:
+    """Edit the spec, generate, kill at the temporary writes, restore the spec, generate again."""
+    root = tmp_path / "credit"
+    shutil.copytree(EXAMPLE, root, ignore=shutil.ignore_patterns("data", "__pycache__", "reports"))
+    spec = root / "mlprod.yaml"
+    original = spec.read_text(encoding="utf-8")
+    before = read_tree(root)
+
+    def mlprod(*args: str, pause: str | None = None) -> subprocess.Popen[bytes]:
+        env = {k: v for k, v in os.environ.items() if k != "MLPROD_TEST_PAUSE"}
+        if pause:
+            env["MLPROD_TEST_PAUSE"] = pause
+        cmd = [sys.executable, "-m", "mlprod", *args]
+        return subprocess.Popen(cmd, cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+    spec.write_text(original + "# an edit\n", encoding="utf-8")
+    proc = mlprod("generate", pause="temps")
+    try:
+        _wait_for(proc, lambda: _manifest_temp_written(root, proc) and (root / JOURNAL_PATH).exists())
+        proc.send_signal(sig)
+    finally:
+        proc.communicate(timeout=60)
+    assert _temps(root) if sig == signal.SIGKILL else not _temps(root)
+    spec.write_text(original, encoding="utf-8")
+    done = mlprod("generate")
+    _, err = done.communicate(timeout=300)
+    assert done.returncode == 0, err.decode()
+    assert b"does not own" not in err and _temps(root) == [] and not (root / JOURNAL_PATH).exists()
+    check = mlprod("generate", "--check")
+    _, err = check.communicate(timeout=300)
+    assert check.returncode == 0, err.decode()
+    assert read_tree(root) == before  # the committed example, byte for byte
