@@ -136,3 +136,37 @@ def test_badge_cli_refuses_a_foreign_file(tmp_path: Path, capsys: pytest.Capture
     err = capsys.readouterr().err
     assert code == 3 and "notes.txt exists and mlprod did not write it" in err and "Traceback" not in err
     assert (tmp_path / "notes.txt").read_text() == "my notes"
+
+
+# --- evaluate --html and lock go through it too ------------------------------------------------
+
+
+def test_evaluate_html_target_is_checked_before_any_work(root: Path, tmp_path: Path) -> None:
+    from mlprod.commands.evaluate import HTML_MARKS, _html_target
+
+    with pytest.raises(RefusedError, match="outside the project"):
+        _html_target(root, tmp_path / "card.html", False)
+    (root / "notes.html").write_text("<p>mine</p>")
+    with pytest.raises(RefusedError, match="not a model card page mlprod wrote"):
+        _html_target(root, root / "notes.html", False)
+    assert _html_target(root, root / "notes.html", True) == "notes.html"  # --force
+    (root / "card.html").write_text(f"<html>{HTML_MARKS[0]}</html>")
+    assert _html_target(root, root / "card.html", False) == "card.html"
+    outside = tmp_path / "victim.html"
+    outside.write_text("precious")
+    (root / "link.html").symlink_to(outside)
+    with pytest.raises(RefusedError, match="symlink"):
+        _html_target(root, root / "link.html", True)
+
+
+def test_lock_is_never_written_through_a_symlink(root: Path, tmp_path: Path) -> None:
+    from mlprod.commands.lock import _write
+
+    outside = tmp_path / "victim.lock"
+    outside.write_text("precious")
+    (root / "mlprod.lock").symlink_to(outside)
+    with pytest.raises(RefusedError, match="symlink"):
+        _write(root, {"datasets": {}, "artifacts": {}, "python": "3.11"})
+    assert outside.read_text() == "precious"
+    (root / "mlprod.lock").unlink()
+    assert _write(root, {"datasets": {}, "artifacts": {}, "python": "3.11"}) == ["new lock file"]
