@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -115,20 +114,18 @@ def read_manifest(root: Path, *, force: bool = False) -> tuple[Manifest, str | N
 
 
 def _read(root: Path, rel: str) -> str | None:
-    """The text of one of mlprod's own files (None when absent); a symlink is never followed."""
-    path = root / rel
-    if path.is_symlink():
-        raise RefusedError(f"{rel} is a symlink; refusing to follow it")
+    """The text of one of mlprod's own files (None when absent); no symlink is followed."""
+    from .writer import ProjectDir
+
+    with ProjectDir(root) as pd:
+        try:
+            data = pd.read_bytes(rel)
+        except RefusedError as exc:
+            message = exc.message.replace("refusing to write through it", "refusing to follow it")
+            raise RefusedError(message) from None
     try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
-    except FileNotFoundError:
-        return None
-    except OSError as exc:
-        raise RefusedError(f"cannot read {rel}: {exc.strerror or exc}") from None
-    try:
-        with os.fdopen(fd, "rb") as fh:
-            return fh.read().decode("utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
+        return None if data is None else data.decode("utf-8")
+    except UnicodeDecodeError as exc:
         raise RefusedError(f"cannot read {rel}: {exc}") from None
 
 
