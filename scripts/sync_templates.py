@@ -39,6 +39,9 @@ SPEC_SUBSTITUTIONS = (
     ('  deployed: "2026-11-01"', '  deployed: "{{ cookiecutter.deployed }}"'),
     ('  expires: "2027-11-01"', '  expires: "{{ cookiecutter.expires }}"'),
     ('planned: "2027-09-01"', 'planned: "{{ cookiecutter.next_planned }}"'),
+    # The locked Python: `mlprod init` writes the major.minor of the interpreter it runs on.
+    ('  python: "3.11" ', '  python: "{{ cookiecutter.python }}" '),
+    ('python: ["3.11"]}', 'python: ["{{ cookiecutter.python }}"]}'),
 )
 
 
