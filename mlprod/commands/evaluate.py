@@ -81,6 +81,7 @@ def evaluate(
     from mlprod.checks.formats import write_evaluation
     from mlprod.checks.release import today
     from mlprod.generator.engine import generate_project
+    from mlprod.generator.units.model_card import settings_sha256
     from mlprod.generator.writer import safe_target
     from mlprod.schema import load_spec
 
@@ -110,6 +111,7 @@ def evaluate(
         "project": s.project.name,
         "task": s.project.task.value,
         "spec_sha256": loaded.sha256,
+        "settings_sha256": settings_sha256(s),  # the card is stale when the spec's settings change
         "environment": _environment(),
     }
     target = safe_target(root, EVALUATION)
