@@ -29,6 +29,7 @@ COMMANDS: tuple[str, ...] = (
     "evaluate",
     "monitor",
     "score",
+    "ci",
     "demo",
 )
 

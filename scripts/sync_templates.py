@@ -29,6 +29,7 @@ FILES = (
     "data/raw/german_credit.csv",
     "mlprod.yaml",
     "prepare.py",
+    "pytest.ini",
     "requirements.lock",
     "scripts/measure.py",
 )
