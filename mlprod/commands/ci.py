@@ -299,15 +299,15 @@ def ci_run(
 
 def summary_line(outcome: Outcome) -> str:
     """'the CI job your push will run: passed (N tests)', or what fails."""
-    counts = f"{outcome.tests} tests" + (f", {outcome.skipped} skipped" if outcome.skipped else "")
+    skipped = f", {outcome.skipped} skipped" if outcome.skipped else ""
     if outcome.passed:
-        return f"the CI job your push will run: passed ({counts})"
+        return f"the CI job your push will run: passed ({outcome.tests} tests{skipped})"
     if outcome.failures:
         return (
-            f"the CI job your push will run: fails, {outcome.failures} of {counts} failing "
-            f"(step {outcome.failed_step!r})"
+            f"the CI job your push will run: fails ({outcome.failures} of {outcome.tests} tests failing"
+            f"{skipped}; first failing step: {outcome.failed_step})"
         )
-    return f"the CI job your push will run: fails at step {outcome.failed_step!r}"
+    return f"the CI job your push will run: fails at step {outcome.failed_step}"
 
 
 def register(app: typer.Typer) -> None:
