@@ -199,7 +199,13 @@ def run_job(
             source = _inside(project, step.inputs.get("path", ""))
             note = copy_artifact(source, artifacts / step.inputs.get("name", "artifact"))
         else:
+            summary = Path(env.get("GITHUB_STEP_SUMMARY", scratch / "none"))
+            before = summary.stat().st_size if summary.is_file() else 0
             code, output = _run_script(step, project, env, scratch)
+            if code != 0 and summary.is_file():  # what the step wrote to the job summary
+                with summary.open(encoding="utf-8", errors="replace") as fh:
+                    fh.seek(before)
+                    output += fh.read()
         took = time.perf_counter() - start
         result = "ok" if code == 0 else f"failed (exit {code})"
         typer.echo(f" {result} {took:.1f}s" + (f" ({note})" if note else ""))
