@@ -111,6 +111,27 @@ def _python_of(venv: Path) -> Path:
     return venv / ("Scripts" if os.name == "nt" else "bin") / ("python.exe" if os.name == "nt" else "python")
 
 
+def _shims(folder: Path) -> Path:
+    """A bin folder whose python, pip, pytest and mlprod are this interpreter's (--skip-install).
+
+    The job's lines call them by name; this interpreter may not have them on PATH (a user
+    site install, `python -m mlprod`), so each is a small script running `sys.executable`.
+    """
+    import shlex
+
+    folder.mkdir(parents=True, exist_ok=True)
+    exe = shlex.quote(sys.executable)
+    for name, args in (("python", ""), ("python3", ""), ("pip", " -m pip"), ("pytest", " -m pytest")):
+        _script(folder / name, f'exec {exe}{args} "$@"')
+    _script(folder / "mlprod", f'exec {exe} -m mlprod "$@"')
+    return folder
+
+
+def _script(path: Path, line: str) -> None:
+    path.write_text(f"#!/bin/sh\n{line}\n", encoding="utf-8")
+    path.chmod(0o755)
+
+
 def job_env(job: Job, project: Path, bindir: Path, scratch: Path, venv: Path | None) -> dict[str, str]:
     """The job's environment: this one without pytest's and a venv's variables, plus the job's."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "GITHUB_", "CI_"))}
@@ -251,7 +272,7 @@ def run_ci(
         job = github_job(text, python) if provider == Provider.GITHUB else gitlab_job(text, python)
         if job.pythons and python not in job.pythons:
             typer.echo(f"note: the job runs Python {', '.join(job.pythons)}; this is Python {python}")
-        bindir = Path(sys.executable).parent
+        bindir = _shims(scratch / "bin")
         if not skip_install:
             venv = (venv or scratch / "venv").absolute()
             if not _python_of(venv).is_file():
