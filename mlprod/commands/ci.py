@@ -107,6 +107,20 @@ def verified_config(project: Path, path: str) -> str:
     return data.decode("utf-8")
 
 
+def _job_venv(venv: Path) -> Path:
+    """The job's virtual environment, made from this interpreter when it does not exist yet."""
+    if _python_of(venv).is_file():
+        return venv
+    typer.echo(f"creating a virtual environment for the job in {venv} ...")
+    made = subprocess.run([sys.executable, "-m", "venv", str(venv)], capture_output=True, text=True)
+    if made.returncode != 0:
+        raise RefusedError(
+            f"cannot create a virtual environment in {venv}: {made.stderr.strip()}",
+            hint="install Python's venv module, or pass --skip-install to use this environment",
+        )
+    return venv
+
+
 def _python_of(venv: Path) -> Path:
     return venv / ("Scripts" if os.name == "nt" else "bin") / ("python.exe" if os.name == "nt" else "python")
 
@@ -274,10 +288,7 @@ def run_ci(
             typer.echo(f"note: the job runs Python {', '.join(job.pythons)}; this is Python {python}")
         bindir = _shims(scratch / "bin")
         if not skip_install:
-            venv = (venv or scratch / "venv").absolute()
-            if not _python_of(venv).is_file():
-                typer.echo(f"creating a virtual environment for the job in {venv} ...")
-                subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, capture_output=True)
+            venv = _job_venv((venv or scratch / "venv").absolute())
             bindir = _python_of(venv).parent
         else:
             venv = None
