@@ -149,7 +149,12 @@ def test_generated_job_passes_on_a_fresh_clone(
     assert proc.stdout.rstrip().splitlines()[-1].startswith("the CI job your push will run: passed (")
     # The job ran this working tree's mlprod, installed from the wheel by the generated line.
     shown = subprocess.run(
-        [str(job_venv / "bin" / "python"), "-c", "import mlprod; print(mlprod.__file__, mlprod.__version__)"],
+        [
+            str(job_venv / "bin" / "python"),
+            "-I",
+            "-c",
+            "import mlprod; print(mlprod.__file__, mlprod.__version__)",
+        ],
         capture_output=True,
         text=True,
     ).stdout
