@@ -10,6 +10,7 @@ expands them (`"$MLPROD_TESTS"`).
 from __future__ import annotations
 
 import re
+import sys
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,8 +22,6 @@ from mlprod import CONCERNS
 
 #: Concerns whose generated tests the scheduled monitoring job runs against current data.
 SCHEDULED_CONCERNS: tuple[str, ...] = ("determinism", "infrastructure", "bias")
-#: Python used when the spec declares no `release.ci.python` (and no reproducibility.python).
-DEFAULT_PYTHON = "3.11"
 #: The spec file name the mlprod commands read when not told otherwise.
 DEFAULT_SPEC = "mlprod.yaml"
 #: Where a CI run writes its JUnit results and score report (a constant, never a spec value).
@@ -77,6 +76,8 @@ class CIPlan:
     schedule: str  # cron (validated pattern)
     install_env: dict[str, str] = field(default_factory=dict)  # spec values
     install_lines: list[str] = field(default_factory=list)  # constants only
+    setup_env: dict[str, str] = field(default_factory=dict)  # spec values (release.ci.setup)
+    setup_lines: list[str] = field(default_factory=list)  # constants only
     pins: dict[str, str] = field(default_factory=dict)
     spec_file: str = DEFAULT_SPEC  # the spec's file name (a spec value when not the default)
 
@@ -84,7 +85,7 @@ class CIPlan:
     def env(self) -> dict[str, str]:
         """Environment of every job: the spec values steps need, by constant names."""
         spec = {} if self.spec_file == DEFAULT_SPEC else {"MLPROD_SPEC": self.spec_file}
-        return {"MLPROD_TESTS": self.tests, **spec, **self.install_env}
+        return {"MLPROD_TESTS": self.tests, **spec, **self.install_env, **self.setup_env}
 
     @property
     def validate(self) -> str:
@@ -119,24 +120,41 @@ def providers(spec: Spec) -> list[str]:
     return ["github"] if automated_concerns(spec) else []
 
 
+def running_python() -> str:
+    """major.minor of the interpreter running mlprod."""
+    return f"{sys.version_info.major}.{sys.version_info.minor}"
+
+
+def ci_pythons(spec: Spec) -> list[str]:
+    """The CI's Python matrix: `release.ci.python` when given, else the locked Python.
+
+    The locked Python is `reproducibility.python`, else the interpreter running `generate`
+    (`validate` refuses a `release.ci.python` holding any other version than the locked one,
+    since a job on another Python fails the reproducibility check by construction).
+    """
+    ci = spec.release.ci if spec.release is not None else None
+    if ci is not None and ci.python:
+        return list(dict.fromkeys(ci.python))
+    repro = spec.reproducibility
+    return [repro.python if repro is not None and repro.python else running_python()]
+
+
 def ci_plan(spec: Spec, version: str, spec_file: str = DEFAULT_SPEC) -> CIPlan:
     """The plan both CI units render (`spec_file`: the spec's name in the project root)."""
     ci = spec.release.ci if spec.release is not None else None
-    if ci is not None:
-        pythons = list(dict.fromkeys(ci.python))
-    else:
-        repro = spec.reproducibility
-        pythons = [repro.python if repro is not None and repro.python else DEFAULT_PYTHON]
     automated = automated_concerns(spec)
     env, lines = _install(spec, version)
+    setup_env, setup_lines = _setup(spec)
     return CIPlan(
-        pythons=pythons,
+        pythons=ci_pythons(spec),
         automated=automated,
         scheduled=[c for c in automated if c in SCHEDULED_CONCERNS],
         tests=spec.outputs.tests,
         schedule=ci.schedule if ci is not None else "0 6 * * *",
         install_env=env,
         install_lines=lines,
+        setup_env=setup_env,
+        setup_lines=setup_lines,
         pins=dict(ci.pins) if ci is not None else {},
         spec_file=spec_file,
     )
@@ -165,3 +183,17 @@ def _install(spec: Spec, version: str) -> tuple[dict[str, str], list[str]]:
         lines.append('pip install -r "$MLPROD_LOCKFILE"')
     lines.append(f'pip install "mlprod[checks]=={version}"')
     return env, lines
+
+
+def _setup(spec: Spec) -> tuple[dict[str, str], list[str]]:
+    """Setup step (`release.ci.setup`): environment (spec values) and shell lines (constants).
+
+    The commands fetch byte-identical data and models before the tests (`dvc pull`,
+    `mlflow artifacts download ...`). As with `release.ci.install`, each is stored in
+    MLPROD_SETUP_<n> and run with `bash -c "$MLPROD_SETUP_<n>"`, never spliced into a line.
+    """
+    ci = spec.release.ci if spec.release is not None else None
+    if ci is None or not ci.setup:
+        return {}, []
+    env = {f"MLPROD_SETUP_{i}": cmd for i, cmd in enumerate(ci.setup, start=1)}
+    return env, [f'bash -c "$MLPROD_SETUP_{i}"' for i in range(1, len(ci.setup) + 1)]

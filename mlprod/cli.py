@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import re
 import sys
 import traceback
 from typing import Annotated
@@ -28,6 +29,7 @@ COMMANDS: tuple[str, ...] = (
     "evaluate",
     "monitor",
     "score",
+    "ci",
     "demo",
 )
 
@@ -83,6 +85,22 @@ def _register_all(args: list[str] | None = None) -> None:
         _registered.add(name)
 
 
+_CHOICE_RE = re.compile(r"^(?:Value error, )?(?P<value>'[^']*') is not one of (?P<choices>.*?)\.?$")
+
+
+def _plain_message(exc: Exception) -> None:
+    """A plain sentence for a bad choice, instead of pydantic's `Value error, 'x' is not one of ...`."""
+    message = getattr(exc, "message", None)
+    if not isinstance(message, str):
+        return
+    match = _CHOICE_RE.match(message)
+    if match:
+        choices = [c.strip().strip("'") for c in match["choices"].split(",")]
+        exc.message = f"{match['value']} is not a choice; use one of: {', '.join(choices)}."  # type: ignore[attr-defined]
+    elif message.startswith("Value error, "):
+        exc.message = message.removeprefix("Value error, ")  # type: ignore[attr-defined]
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run the CLI and turn every error into a message and an exit code."""
     try:  # typer >= 0.20 vendors click as typer._click
@@ -107,6 +125,7 @@ def main(argv: list[str] | None = None) -> int:
             typer.echo(exc.format_message() if hasattr(exc, "format_message") else str(exc))
             code = ExitCode.OK
         else:
+            _plain_message(exc)
             exc.show()
             code = ExitCode.INVALID
     except typer.Abort:

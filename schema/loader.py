@@ -21,6 +21,8 @@ import yaml
 
 from mlprod.errors import Problem, RefusedError, SpecError, SpecNotFound
 
+from .indent import INDENT_PROBLEMS, misindented_line
+
 MAX_BYTES = 1024 * 1024
 MAX_DEPTH = 32
 _STRAY_BREAK = re.compile("[\r\x85\u2028\u2029]")
@@ -252,6 +254,10 @@ def _yaml_error(exc: yaml.YAMLError, text: str, file: str) -> Problem:
             return Problem(
                 file, number, tab.end(), "", "a tab character indents this line; YAML needs spaces"
             )
+    if any(m in problem for m in INDENT_PROBLEMS):
+        broken = misindented_line(lines, line)
+        if broken is not None:
+            return broken.problem(file, problem)
     context_mark = getattr(exc, "context_mark", None)
     if context and context_mark is not None and context_mark.line + 1 != line:
         context = f"{context} (line {context_mark.line + 1})"

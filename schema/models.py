@@ -81,6 +81,10 @@ class Project(StrictModel):
 class Dataset(StrictModel):
     path: RelPath
     sha256: Sha256 | None = None
+    # Added (optional): whether `mlprod lock` records this data set. Unset: locked unless it
+    # is only monitoring data (drift.current, determinism.prediction_drift.current, a
+    # privacy scan target), which changes by design.
+    locked: bool | None = None
 
 
 class ColumnExpect(StrictModel):
@@ -278,12 +282,17 @@ class Registry(StrictModel):
 
 class CI(StrictModel):
     providers: list[CIProvider] = Field(default_factory=lambda: [CIProvider.GITHUB])
-    python: list[PyVersion] = Field(default_factory=lambda: ["3.11"], min_length=1)
+    # Unset: the CI runs reproducibility.python (else the Python running `generate`); a
+    # list may hold only that version (validate refuses any other).
+    python: list[PyVersion] | None = Field(default=None, min_length=1)
     # Added (optional): the cron schedule of the monitoring job, the install command of
     # the CI job, and full commit SHAs for actions (a SHA cannot be verified offline, so
     # mlprod writes one only when the spec gives it).
     schedule: CronSchedule = "0 6 * * *"
     install: list[str] | None = None
+    # Added (optional): commands that fetch byte-identical data and models before the
+    # tests (dvc pull, mlflow artifacts download); never a retrain.
+    setup: list[NonEmptyStr] | None = None
     pins: dict[str, str] = Field(default_factory=dict)
 
 

@@ -51,6 +51,10 @@ def _ci_rules(spec: Spec) -> Iterator[Finding]:
         for i, command in enumerate(rel.ci.install or []):
             if "${{" in command:
                 yield ("release", "ci", "install", i), f"the install command {expr}"
+        for i, command in enumerate(rel.ci.setup or []):
+            if "${{" in command:
+                yield ("release", "ci", "setup", i), f"the setup command {expr}"
+        yield from _ci_python(spec)
         for action, sha in rel.ci.pins.items():
             if not _ACTION_RE.fullmatch(action):
                 yield (
@@ -78,6 +82,22 @@ def _ci_rules(spec: Spec) -> Iterator[Finding]:
                         ("collaboration", "codeowners", pattern, j),
                         f"{owner!r} is not a CODEOWNERS owner: write '@user', '@org/team' or an e-mail",
                     )
+
+
+def _ci_python(spec: Spec) -> Iterator[Finding]:
+    """release.ci.python holds only the locked Python: a job on another one fails by construction."""
+    locked = spec.reproducibility.python if spec.reproducibility is not None else None
+    ci = spec.release.ci if spec.release is not None else None
+    if locked is None or ci is None or not ci.python:
+        return
+    for i, version in enumerate(ci.python):
+        if version != locked:
+            yield (
+                ("release", "ci", "python", i),
+                f"CI would run Python {version}, but reproducibility.python is {locked!r}: the job's "
+                f"reproducibility check fails on any other Python; fix: remove {version!r} from "
+                f'release.ci.python (or the whole key: the CI then runs ["{locked}"])',
+            )
 
 
 def _multiclass(spec: Spec) -> Iterator[Finding]:

@@ -29,6 +29,7 @@ FILES = (
     "data/raw/german_credit.csv",
     "mlprod.yaml",
     "prepare.py",
+    "pytest.ini",
     "requirements.lock",
     "scripts/measure.py",
 )
@@ -41,6 +42,9 @@ SPEC_SUBSTITUTIONS = (
     ('  deployed: "2026-11-01"', "  deployed: {{ cookiecutter.deployed | yaml }}"),
     ('  expires: "2027-11-01"', "  expires: {{ cookiecutter.expires | yaml }}"),
     ('planned: "2027-09-01"', "planned: {{ cookiecutter.next_planned | yaml }}"),
+    # The locked Python: `mlprod init` writes the major.minor of the interpreter it runs on.
+    ('  python: "3.11" ', '  python: {{ cookiecutter.python | yaml }} '),
+    ('python: ["3.11"]}', 'python: [{{ cookiecutter.python | yaml }}]}'),
 )
 
 

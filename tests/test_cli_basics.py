@@ -156,3 +156,14 @@ def test_debug_does_not_leak_into_the_next_in_process_call(
     assert main(["validate"]) == ExitCode.INTERNAL
     out, err = capsys.readouterr()
     assert "Traceback" not in out + err
+
+
+@pytest.mark.parametrize(
+    ("argv", "choices"),
+    [(["validate", "--format", "xml"], "text, json"), (["score", "--format", "xml"], "text, json, markdown")],
+)
+def test_a_bad_choice_is_one_plain_sentence(argv: list[str], choices: str, capsys) -> None:
+    assert main(argv) == ExitCode.INVALID
+    err = capsys.readouterr().err
+    assert f"Invalid value for '--format': 'xml' is not a choice; use one of: {choices}." in err
+    assert "Value error" not in err

@@ -4,7 +4,7 @@ Run from the example folder as `python prepare.py` (or `python -m prepare`), or 
 `prepare(root)`. Everything is derived from data/raw/german_credit.csv and the seed, so two
 runs give byte-identical CSVs and identical predictions. Takes a few seconds.
 
-Writes (none of it committed; see .gitignore):
+Writes (the splits and models are committed, the log is not; see .gitignore):
   data/train.csv, data/test.csv, data/current.csv   about 60/20/20 %, stratified by `default`
   models/registry/<version>/model.joblib + metadata.json   versions 0.9.0 and 1.0.0
   models/model.joblib                                    the deployed copy of 1.0.0

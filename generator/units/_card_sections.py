@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from mlprod.generator.ci_common import ci_pythons
 from mlprod.schema.models import Spec
 
 from mlprod import CONCERNS
@@ -255,7 +256,7 @@ def release_plan(spec: Spec) -> str:
             if r.registry
             else "–",
         ],
-        ["CI", f"{names([p.value for p in r.ci.providers])} on Python {names(r.ci.python)}"],
+        ["CI", f"{names([p.value for p in r.ci.providers])} on Python {names(ci_pythons(spec))}"],
     ]
     return table(["Field", "Value"], rows)
 

@@ -1,19 +1,18 @@
 """Formatting helpers of the model card: escaped cells, tables, numbers, links, hashes.
 
-Every spec or evaluation string goes through `cell` (generator.safe.md: HTML-escaped,
-Markdown punctuation escaped, one line); numbers are formatted here; only constants of
+Every spec or evaluation string goes through `cell` (`md_text`: HTML-escaped, the Markdown
+characters that could be misread escaped, one line); numbers are formatted here; only constants of
 mlprod itself are written as they are. Links are made only from a validated http(s) URL or a
 validated email address (mailto), so a user string can never become a `javascript:` link.
 """
 
 from __future__ import annotations
 
+import html
 import math
 import re
 from collections.abc import Iterable, Sequence
 from typing import Any
-
-from mlprod.generator.safe import md
 
 _HEX = re.compile(r"^[0-9a-f]{64}$")
 _EMAIL = re.compile(r"^[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}$")
@@ -26,11 +25,49 @@ _URL = re.compile(r"^https?://[A-Za-z0-9\-._~:/?#@!$&*+,;=%]+$")
 _BREAKS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
 
 
+# Always special inline: escapes, code spans, emphasis, links/images, table cells, GFM strikethrough.
+_INLINE = re.compile(r"([\\`*\[\]|~])")
+# Special only where a line (or a cell's inline text) starts: headings, lists, quotes, breaks.
+_LEADING = re.compile(r"^(\s*)(#{1,6}(?=\s|$)|[+-](?=\s|$)|=+(?=\s*$)|-+(?=\s*$)|\d{1,9}(?=[.)](?:\s|$)))")
+
+
+def _underscore(text: str) -> str:
+    """`_` escaped unless it sits between two letters or digits (`credit_default`), where
+    CommonMark never opens or closes emphasis with it."""
+    out = []
+    for i, ch in enumerate(text):
+        inside = 0 < i < len(text) - 1 and text[i - 1].isalnum() and text[i + 1].isalnum()
+        out.append(ch if ch != "_" or inside else "\\_")
+    return "".join(out)
+
+
+def md_text(value: Any) -> str:
+    """Inline Markdown that shows `value` literally, escaping only what Markdown would misread.
+
+    HTML is entity-escaped (`&`, `<`, `>`: no raw HTML, entity or autolink); backslashes,
+    backticks, `*`, `[`, `]`, `|` and `~` are always escaped (so no link, image, code span,
+    emphasis or table cell can form, and `(`, `!` and `:` stay harmless); `_` only where
+    it could delimit emphasis; a heading, list or rule marker (`#`, `+`, `-`, `=`, `1.`) only
+    at the start, where it would begin one. Dates and identifiers stay readable
+    (`2026-12-01`, `credit_default`). Line breaks become spaces.
+    """
+    text = _BREAKS.sub(" ", "" if value is None else str(value))
+    text = html.escape(text, quote=False)
+    text = _INLINE.sub(r"\\\1", text).replace("](", "]\\(")  # never a `](` left, escaped or not
+    text = _underscore(text)
+    match = _LEADING.match(text)
+    if match:
+        marker = match.group(2)
+        escaped = f"{marker}\\" if marker[0].isdigit() else f"\\{marker}"
+        text = match.group(1) + escaped + text[match.end() :]
+    return text
+
+
 def cell(value: Any) -> str:
     """User text for a table cell or a line (escaped, one line; None -> an en dash)."""
     if value is None or value == "":
         return "–"
-    return str(md(_BREAKS.sub(" ", str(value))))
+    return md_text(value)
 
 
 def num(value: Any, digits: int = 3) -> str:

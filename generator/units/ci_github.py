@@ -1,8 +1,9 @@
 """`.github/workflows/mlprod.yml`: the generated checks on every change and on a schedule.
 
 Jobs:
-- `test` (push, pull request): one job per Python in `release.ci.python`; checks out,
-  installs, validates the spec, checks the generated files are current, runs the generated
+- `test` (push, pull request): one job per Python of the matrix (`release.ci.python`, else
+  the locked Python); checks out, installs, fetches data and models (`release.ci.setup`,
+  when given), validates the spec, checks the generated files are current, runs the generated
   tests with JUnit output, appends the score to the step summary and uploads the reports.
 - `monitor` (cron `release.ci.schedule`, or started by hand): runs the determinism,
   infrastructure and bias tests against the current data, so monitoring is continuous.
@@ -27,6 +28,8 @@ PATH = ".github/workflows/mlprod.yml"
 TEST_JOB = "test"
 MONITOR_JOB = "monitor"
 
+#: The step running `release.ci.setup` (after Install, before the tests).
+SETUP_STEP = "Fetch data and models"
 _SETUP = "Set up Python ${{ matrix.python-version }}"
 
 
@@ -42,7 +45,7 @@ def _refuse_expressions(env: dict[str, str]) -> None:
 
 
 def _common_steps(plan: CIPlan) -> list[dict[str, Any]]:
-    return [
+    steps: list[dict[str, Any]] = [
         {"name": "Check out", "uses": uses("actions/checkout", plan.pins)},
         {
             "name": _SETUP,
@@ -51,6 +54,9 @@ def _common_steps(plan: CIPlan) -> list[dict[str, Any]]:
         },
         {"name": "Install", "run": Block("\n".join(plan.install_lines) + "\n")},
     ]
+    if plan.setup_lines:  # release.ci.setup: fetch the data and models the tests read
+        steps.append({"name": SETUP_STEP, "run": Block("\n".join(plan.setup_lines) + "\n")})
+    return steps
 
 
 def _upload(plan: CIPlan, name: str) -> dict[str, Any]:

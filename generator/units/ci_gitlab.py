@@ -1,9 +1,10 @@
 """`.gitlab-ci.yml`: the same checks as the GitHub workflow, for GitLab CI.
 
 Jobs:
-- `mlprod-test` (every pipeline except scheduled ones): one job per Python in
-  `release.ci.python` (`parallel:matrix`, image `python:<version>`); JUnit results through
-  `artifacts:reports:junit`, the score as `reports/score.md`.
+- `mlprod-test` (every pipeline except scheduled ones): one job per Python of the matrix
+  (`release.ci.python`, else the locked Python; `parallel:matrix`, image
+  `python:<version>`); JUnit results through `artifacts:reports:junit`, the score as
+  `reports/score.md`.
 - `mlprod-monitor` (scheduled pipelines only): the determinism, infrastructure and bias
   tests against the current data. GitLab keeps the schedule itself in the project settings
   (CI/CD > Schedules); `release.ci.schedule` is the cron to enter there.
@@ -46,6 +47,7 @@ def _test_job(plan: CIPlan) -> dict[str, Any]:
     job["rules"] = [{"if": _SCHEDULED, "when": "never"}, {"when": "on_success"}]
     script = [
         *plan.install_lines,
+        *plan.setup_lines,
         plan.validate,
         f"mlprod generate --check{plan.spec_option}",
         f"mkdir -p {REPORTS}",
@@ -69,7 +71,7 @@ def _monitor_job(plan: CIPlan) -> dict[str, Any]:
     job = _job(plan.pythons[:1], "monitor")
     job["rules"] = [{"if": _SCHEDULED}]
     files = " ".join(plan.test_files)
-    job["script"] = [*plan.install_lines, f"pytest {files} --junitxml={JUNIT}"]
+    job["script"] = [*plan.install_lines, *plan.setup_lines, f"pytest {files} --junitxml={JUNIT}"]
     job["artifacts"] = _artifacts()
     return job
 

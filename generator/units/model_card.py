@@ -5,8 +5,9 @@ matter in Hugging Face's model card metadata format (`model-index` results). The
 from `.mlprod/evaluation.json`, written by `mlprod evaluate`; the unit reads that file and
 hashes the model artifact's bytes (it never imports user code). When the artifact exists and
 its hash differs from the evaluated one, the card says the evaluation is stale, naming both
-hashes, so `mlprod generate --check` fails until `mlprod evaluate` runs again. A checkout
-without the artifact (models are often not committed) shows the recorded evaluation as is.
+hashes, so `mlprod generate --check` fails until `mlprod evaluate` runs again; likewise when
+the spec's measured settings (`settings_sha256`: data, model, checks and their bounds) differ
+from the evaluated ones. A checkout without the artifact shows the recorded evaluation as is.
 """
 
 from __future__ import annotations
@@ -74,6 +75,46 @@ def artifact_sha256(root: Path, rel: str | None) -> str | None:
     return h.hexdigest()
 
 
+#: Spec sections that do not change what `mlprod evaluate` measures or the bounds it applies.
+_NOT_MEASURED = {"version", "project", "release", "collaboration", "outputs", "score"}
+#: The command that refreshes the card's measured sections (it re-runs generate).
+REFRESH = "mlprod evaluate"
+
+
+def settings_sha256(spec: Spec) -> str:
+    """sha256 of the spec's measured settings (data, model, checks and their bounds).
+
+    `mlprod evaluate` records it; a card whose evaluation recorded another one shows old
+    bounds and results, and says so. Comments, layout and unmeasured sections (project,
+    release, collaboration, outputs, score) do not count.
+    """
+    import json
+
+    data = spec.model_dump(mode="json", exclude=_NOT_MEASURED)
+    return hashlib.sha256(json.dumps(data, sort_keys=True).encode("utf-8")).hexdigest()
+
+
+def stale_reason(spec: Spec, root: Path) -> str | None:
+    """Why the card's measured sections are out of date (naming the command that refreshes
+    them), or None when they are current or there is nothing measured yet."""
+    ev, problem = read_evaluation(root)
+    if problem or ev is None:
+        return None
+    recorded = get(ev, "settings_sha256")
+    if is_hex(recorded) and recorded != settings_sha256(spec):
+        return (
+            f"the model card's measured sections use settings that {EVALUATION} recorded before "
+            f"mlprod.yaml changed; run `{REFRESH}` to measure again and refresh the card"
+        )
+    artifact = spec.model.artifact.path if spec.model.artifact else None
+    evaluated, current = get(ev, "model", "sha256"), artifact_sha256(root, artifact)
+    if (get(ev, "model", "artifact") not in (None, artifact)) or (
+        current is not None and is_hex(evaluated) and current != evaluated
+    ):
+        return f"the model card describes another model than {artifact}; run `{REFRESH}` to refresh it"
+    return None
+
+
 def evaluation_state(ctx: Context) -> tuple[dict[str, Any] | None, str]:
     """The evaluation to show and a one-paragraph status (escaped Markdown)."""
     ev, problem = read_evaluation(ctx.root)
@@ -97,6 +138,13 @@ def evaluation_state(ctx: Context) -> tuple[dict[str, Any] | None, str]:
             f"**The evaluation is stale**: it measured model sha256 {sha(evaluated, short=False)}, but "
             f"{cell(artifact)} now has sha256 {sha(current, short=False)}. The numbers below describe the "
             "old model. Run `mlprod evaluate`.\n"
+        )
+    recorded = get(ev, "settings_sha256")
+    if is_hex(recorded) and recorded != settings_sha256(ctx.spec):
+        return ev, (
+            "**The evaluation is stale**: mlprod.yaml's data, model or check settings changed since "
+            f"`mlprod evaluate` measured these numbers on {cell(get(ev, 'date'))}, so the bounds and "
+            "results below may be the old ones. Run `mlprod evaluate`.\n"
         )
     return ev, (
         f"Numbers measured by `mlprod evaluate` on {cell(get(ev, 'date'))} with model sha256 "

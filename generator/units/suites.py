@@ -12,6 +12,7 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from mlprod.generator.base import Artifact, Context, Kind, unit
+from mlprod.generator.locking import locked_datasets
 from mlprod.generator.render import render_template
 from mlprod.generator.safe import Safe
 from mlprod.generator.units._pyfmt import assign, literal
@@ -40,6 +41,8 @@ def train_dataset(spec: Spec) -> str:
 def locked_files(spec: Spec) -> dict[str, Any]:
     """What `mlprod lock` records: {"datasets": {name: path}, "artifacts": [paths], "lockfile": path|None}.
 
+    Data sets: see generator/locking.py (monitoring-only data such as `current` is left out).
+
     Artifacts are the deployed model and every registry artifact the spec references
     (the deployed and rollback versions, baseline.previous, collaboration.regression.previous).
     """
@@ -62,7 +65,7 @@ def locked_files(spec: Spec) -> dict[str, Any]:
                 artifacts.add(f"{PurePosixPath(rel.registry.path) / version / 'model.joblib'}")
     lockfile = spec.reproducibility.lockfile if spec.reproducibility is not None else None
     return {
-        "datasets": {name: ds.path for name, ds in sorted(spec.data.datasets.items())},
+        "datasets": locked_datasets(spec),  # monitoring-only data is not locked
         "artifacts": sorted(artifacts),
         "lockfile": lockfile,
     }

@@ -85,6 +85,7 @@ def evaluate(
     from mlprod.checks.release import today
     from mlprod.generator import writer
     from mlprod.generator.engine import generate_project
+    from mlprod.generator.units.model_card import settings_sha256
     from mlprod.schema import load_spec
 
     started = time.perf_counter()
@@ -113,6 +114,7 @@ def evaluate(
         "project": s.project.name,
         "task": s.project.task.value,
         "spec_sha256": loaded.sha256,
+        "settings_sha256": settings_sha256(s),  # the card is stale when the spec's settings change
         "environment": _environment(),
     }
     # `.mlprod/` is mlprod's own folder: the file there is replaced, never through a symlink.

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from mlprod.errors import ExitCode, UsageError
+from mlprod.errors import ExitCode, MlprodError, UsageError
 
 _CHECK_WORDS = {"create": "missing", "refuse": "hand-edited/foreign", "leave": "left (edited)"}
 
@@ -39,6 +39,9 @@ def generate(
     if mode == Mode.CHECK:
         if not report.changed:
             typer.echo(f"mlprod generate --check: {len(report.actions)} generated files are current.")
+            stale_card = _stale_card(spec)
+            if stale_card:
+                typer.echo(f"note: {stale_card}.", err=True)
             return ExitCode.OK
         text = report.diff()
         if text:
@@ -48,11 +51,17 @@ def generate(
         for a in stale:
             what = _CHECK_WORDS.get(a.action, a.action.value)
             typer.echo(f"  {what:<20} {a.path}" + (f" ({a.reason})" if a.reason else ""), err=True)
+        stale_card = _stale_card(spec)
         typer.echo("Run `mlprod generate` to update them.", err=True)
+        if stale_card:
+            typer.echo(f"Also: {stale_card}.", err=True)
         return ExitCode.CHECK_FAILED
     if diff:
         typer.echo(report.diff(), nl=False)
     typer.echo(report.summary())
+    stale_card = _stale_card(spec)
+    if stale_card:
+        typer.echo(f"stale model card: {stale_card}.", err=True)
     note = _workflow_outside_repo_top(spec, [a.path for a in report.actions])
     if note:
         typer.echo(note, err=True)
@@ -60,6 +69,18 @@ def generate(
         typer.echo("mlprod generate would refuse the files above (use --force to overwrite them).", err=True)
         return ExitCode.REFUSED
     return ExitCode.OK
+
+
+def _stale_card(spec: Path) -> str | None:
+    """Why the model card's measured sections are out of date and the command refreshing them."""
+    from mlprod.generator.units.model_card import stale_reason
+    from mlprod.schema import load_spec
+
+    try:
+        loaded = load_spec(spec)
+    except MlprodError:  # generate_project already reported a broken spec
+        return None
+    return stale_reason(loaded.spec, loaded.root)
 
 
 def _workflow_outside_repo_top(spec: Path, paths: list[str]) -> str | None:

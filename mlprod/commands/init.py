@@ -35,8 +35,10 @@ def check_name(name: str) -> str:
 
 
 def template_context(template: Template, name: str, directory: str, on: dt.date) -> dict[str, str]:
-    """The cookiecutter answers: the name and dates relative to today; nothing else."""
+    """The cookiecutter answers: the name, dates relative to today and the running Python."""
     if template == Template.CREDIT:
+        from mlprod.generator.ci_common import running_python
+
         deployed = on - dt.timedelta(days=26)
         return {
             "directory": directory,
@@ -44,6 +46,8 @@ def template_context(template: Template, name: str, directory: str, on: dt.date)
             "deployed": deployed.isoformat(),
             "expires": (deployed + dt.timedelta(days=365)).isoformat(),
             "next_planned": (deployed + dt.timedelta(days=304)).isoformat(),
+            # The locked Python (reproducibility.python, the CI's): the one init runs on.
+            "python": running_python(),
         }
     return {"directory": directory, "project_name": name, "signoff_on": on.isoformat()}
 
@@ -114,6 +118,19 @@ def copy_into(rendered: Path, target: Path, *, force: bool) -> None:
             pd.write(rel, path.read_bytes())
 
 
+def next_steps(template: Template, folder: Path) -> str:
+    """The "Next:" line after a scaffold: one plain sentence with the commands in order."""
+    import shlex
+
+    cd = f"cd {shlex.quote(str(folder))}"
+    if template == Template.CREDIT:
+        return (
+            f"Next: {cd}, then run python prepare.py, mlprod lock, mlprod record, mlprod generate, "
+            "pytest tests/mlprod and mlprod score."
+        )
+    return f"Next: {cd}, add your data and model, then run mlprod validate and mlprod score."
+
+
 def init(
     directory: Annotated[
         Path | None, typer.Argument(help="Folder to create (default: the project name).")
@@ -163,11 +180,7 @@ def init(
     folder = directory if directory is not None else Path(name.replace("_", "-"))
     out = scaffold(folder, template, name, force=force)
     typer.echo(f"Created {out} from the {template.value} template.")
-    if template == Template.CREDIT:
-        steps = "python prepare.py, mlprod lock, mlprod record, mlprod generate, pytest, mlprod score"
-    else:
-        steps = "add your data and model, mlprod validate, mlprod score"
-    typer.echo(f"Next: cd {folder} and run: {steps}")
+    typer.echo(next_steps(template, folder))
     return ExitCode.OK
 
 

@@ -18,8 +18,11 @@ def lock(
     """Record data, artifact and lockfile hashes in mlprod.lock.
 
     Writes mlprod.lock beside the spec; re-run it to see what changed since the last lock.
+    Data sets used only as monitoring data (drift.current, a privacy scan target) are not
+    locked unless `datasets.<name>.locked: true`; `locked: false` leaves any data set out.
     """
     from mlprod.checks.reproducibility import build_lock
+    from mlprod.generator.locking import unlocked_datasets
     from mlprod.generator.units.suites import locked_files
     from mlprod.schema import load_spec
 
@@ -50,6 +53,12 @@ def lock(
     n = len(data["datasets"]) + len(data["artifacts"]) + (1 if data.get("lockfile") else 0)
     for path in skipped:
         typer.echo(f"note: {path} does not exist and is not locked", err=True)
+    left_out = unlocked_datasets(loaded.spec)
+    if left_out:
+        typer.echo(
+            f"not locked (monitoring data, or `locked: false`): {', '.join(left_out)}; "
+            "set `datasets.<name>.locked: true` to lock one"
+        )
     if not changes:
         typer.echo(f"{LOCK_NAME}: unchanged ({n} files, Python {data['python']}).")
     else:

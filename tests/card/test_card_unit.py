@@ -128,7 +128,7 @@ def test_manual_concern_is_a_checklist_item(tmp_path: Path) -> None:
     spec["explainability"]["mode"] = "manual"
     del spec["reproducibility"]
     text = _card(yaml.safe_dump(spec, sort_keys=False), tmp_path)
-    assert "- [x] Privacy, compliance, impact matrix: signed off by Jane Analyst on 2026\\-11\\-20" in text
+    assert "- [x] Privacy, compliance, impact matrix: signed off by Jane Analyst on 2026-11-20" in text
     assert "- [ ] Explainability: checked by hand, not signed off yet" in text
     rows = {r["Id"]: r["Status"] for r in table_under(text, "## Production checklist: the ten concerns")}
     assert rows["`reproducibility`"] == "not declared" and rows["`privacy`"] == "manual"
@@ -176,7 +176,7 @@ def test_hostile_text_stays_text(index: int, tmp_path: Path) -> None:
 
 
 def test_contacts_link_only_validated_addresses() -> None:
-    assert contact("risk-ds@example.com") == "[risk\\-ds@example.com](mailto:risk-ds@example.com)"
+    assert contact("risk-ds@example.com") == "[risk-ds@example.com](mailto:risk-ds@example.com)"
     assert contact("https://example.com/team").endswith("](https://example.com/team)")
     for bad in ("javascript:alert(1)", "https://x.y/a) [z](javascript:alert(1)", "a@b.com>\n<script>"):
         assert "](" not in contact(bad) and "<" not in contact(bad)

@@ -275,3 +275,48 @@ def test_load_model(prepared: Prepared) -> None:
     np.testing.assert_array_equal(load().predict_proba(test), prepared.model().predict_proba(test))
     previous = load("models/registry/0.9.0/model.joblib")
     assert len(previous.feature_names_in_) == len(prepared.spec.data.features) - 1
+
+
+COMMITTED = [
+    "data/train.csv",
+    "data/test.csv",
+    "data/current.csv",
+    "models/model.joblib",
+    "models/registry/0.9.0/model.joblib",
+    "models/registry/0.9.0/metadata.json",
+    "models/registry/1.0.0/model.joblib",
+    "models/registry/1.0.0/metadata.json",
+]
+
+
+def test_committed_evidence_is_what_prepare_writes(prepared: Prepared) -> None:
+    """The example commits its splits and models (CI never retrains): `python prepare.py`,
+    with the pinned requirements, rewrites the same bytes, and mlprod.lock records them."""
+    import hashlib
+    import json
+
+    from mlprod.generator.units.suites import locked_paths
+
+    for rel in COMMITTED:
+        assert (EXAMPLE / rel).read_bytes() == (prepared.root / rel).read_bytes(), rel
+    lock = json.loads((EXAMPLE / "mlprod.lock").read_text(encoding="utf-8"))
+    recorded = {e["path"]: e["sha256"] for e in lock["datasets"].values()} | lock["artifacts"]
+    recorded[lock["lockfile"]["path"]] = lock["lockfile"]["sha256"]
+    assert sorted(recorded) == locked_paths(prepared.spec)
+    for rel, sha in recorded.items():
+        assert hashlib.sha256((EXAMPLE / rel).read_bytes()).hexdigest() == sha, rel
+    assert "data/current.csv" not in recorded  # monitoring data: refreshed, never locked
+    assert (EXAMPLE / "tests" / "golden" / "predictions.csv").is_file()
+
+
+def test_requirements_lock_pins_the_installed_versions() -> None:
+    """The versions that wrote the committed models are the ones requirements.lock pins."""
+    from importlib.metadata import version
+
+    pins = dict(
+        line.split("==")
+        for line in (EXAMPLE / "requirements.lock").read_text(encoding="utf-8").splitlines()
+        if "==" in line and not line.startswith("#")
+    )
+    for name in ("scikit-learn", "numpy", "scipy", "joblib", "pandas"):
+        assert pins[name] == version(name), name

@@ -112,7 +112,7 @@ def test_credit_workflow_jobs_and_steps(tmp_path: Path) -> None:
     test, monitor = wf["jobs"]["test"], wf["jobs"]["monitor"]
     assert [s["name"] for s in test["steps"]] == TEST_STEPS
     assert [s["name"] for s in monitor["steps"]] == MONITOR_STEPS
-    assert test["strategy"]["matrix"]["python-version"] == ["3.11", "3.12"]
+    assert test["strategy"]["matrix"]["python-version"] == ["3.11"]  # the locked Python
     assert monitor["strategy"]["matrix"]["python-version"] == ["3.11"]
     assert test["env"] == {"MLPROD_TESTS": "tests/mlprod", "MLPROD_LOCKFILE": "requirements.lock"}
     uses = [s["uses"] for job in (test, monitor) for s in job["steps"] if "uses" in s]
@@ -156,7 +156,7 @@ def test_credit_gitlab_jobs_and_script(tmp_path: Path) -> None:
     assert list(cfg) == ["stages", "variables", "mlprod-test", "mlprod-monitor"]
     test, monitor = cfg["mlprod-test"], cfg["mlprod-monitor"]
     assert test["image"] == monitor["image"] == "python:$PYTHON_VERSION"
-    assert test["parallel"]["matrix"] == [{"PYTHON_VERSION": ["3.11", "3.12"]}]
+    assert test["parallel"]["matrix"] == [{"PYTHON_VERSION": ["3.11"]}]
     assert test["artifacts"]["reports"] == {"junit": "reports/junit.xml"}
     assert monitor["rules"] == [{"if": '$CI_PIPELINE_SOURCE == "schedule"'}]
     assert test["rules"][0] == {"if": '$CI_PIPELINE_SOURCE == "schedule"', "when": "never"}
@@ -207,6 +207,50 @@ def test_providers_pins_install_and_no_release(tmp_path: Path) -> None:
     # The minimal spec automates nothing: no CI to run.
     ctx = ctx_of(minimal_spec_text(), tmp_path)
     assert ci_github(ctx) == [] and ci_gitlab(ctx) == []
+
+
+def test_setup_commands_run_from_environment_variables(tmp_path: Path) -> None:
+    """release.ci.setup: one step after Install (GitHub), lines after install (GitLab), values in env."""
+    fetch = ["dvc pull", "mlflow artifacts download -u 'runs:/abc/model' -d models"]
+
+    def setup(d: dict[str, Any]) -> None:
+        d["release"]["ci"]["setup"] = fetch
+
+    ctx = ctx_of(edit(credit_spec_text(), setup), tmp_path)
+    wf = yaml.safe_load(one(ci_github(ctx)).content)
+    for job in ("test", "monitor"):
+        steps = wf["jobs"][job]["steps"]
+        names = [st["name"] for st in steps]
+        assert names[names.index("Install") + 1] == "Fetch data and models"
+        assert steps[names.index("Fetch data and models")]["run"].splitlines() == [
+            'bash -c "$MLPROD_SETUP_1"',
+            'bash -c "$MLPROD_SETUP_2"',
+        ]
+        assert wf["jobs"][job]["env"]["MLPROD_SETUP_2"] == fetch[1]
+    assert all("mlflow" not in line and "dvc" not in line for line in commands(wf))
+    cfg = yaml.safe_load(one(ci_gitlab(ctx)).content)
+    script = cfg["mlprod-test"]["script"]
+    assert script[3:5] == ['bash -c "$MLPROD_SETUP_1"', 'bash -c "$MLPROD_SETUP_2"']
+    assert script.index('bash -c "$MLPROD_SETUP_1"') < script.index("mlprod validate")
+    assert cfg["variables"]["MLPROD_SETUP_1"] == {"value": "dvc pull", "expand": False}
+    assert 'bash -c "$MLPROD_SETUP_1"' in cfg["mlprod-monitor"]["script"]
+
+
+def test_python_matrix_is_the_locked_python(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No release.ci.python: reproducibility.python, else the Python running generate."""
+
+    def unset(d: dict[str, Any]) -> None:
+        d["release"]["ci"].pop("python")
+
+    def unlocked(d: dict[str, Any]) -> None:
+        unset(d)
+        d["reproducibility"].pop("python")
+
+    wf = yaml.safe_load(one(ci_github(ctx_of(edit(credit_spec_text(), unset), tmp_path))).content)
+    assert wf["jobs"]["test"]["strategy"]["matrix"]["python-version"] == ["3.11"]
+    monkeypatch.setattr("mlprod.generator.ci_common.running_python", lambda: "3.13")
+    cfg = yaml.safe_load(one(ci_gitlab(ctx_of(edit(credit_spec_text(), unlocked), tmp_path))).content)
+    assert cfg["mlprod-test"]["parallel"]["matrix"] == [{"PYTHON_VERSION": ["3.13"]}]
 
 
 def test_no_scheduled_concerns_means_no_schedule(tmp_path: Path) -> None:
@@ -300,6 +344,8 @@ def _put(field: str, s: str) -> Any:
             d["reproducibility"]["lockfile"] = s
         elif field == "install":
             d["release"]["ci"]["install"] = [s, "pip install mlprod"]
+        elif field == "setup":
+            d["release"]["ci"]["setup"] = [s]
 
     return change
 
@@ -328,9 +374,9 @@ def test_injection_corpus_never_reaches_commands(s: str, tmp_path: Path) -> None
     if ctx is not None:
         for fn in (ci_github, ci_gitlab):
             assert fn(ctx) == _rendered(None)[fn.__name__][0]
-    # 2. The fields CI does use: tests folder, lockfile, install commands.
+    # 2. The fields CI does use: tests folder, lockfile, install and setup commands.
     checked = 0
-    for field in ("tests", "lockfile", "install"):
+    for field in ("tests", "lockfile", "install", "setup"):
         try:
             ctx = ctx_of(edit(base, _put(field, s)), tmp_path)
         except SpecError:
@@ -344,7 +390,9 @@ def test_injection_corpus_never_reaches_commands(s: str, tmp_path: Path) -> None
             text = one(fn(ctx)).content
             names, lines = _shape(text)
             want_names, want_lines = _rendered(field)[fn.__name__][1]
-            assert names == want_names == expected[fn.__name__][0]
+            assert names == want_names
+            if field != "setup":  # setup adds its own step (its shape is checked above)
+                assert names == expected[fn.__name__][0]
             assert lines == want_lines  # no command line depends on the value
             assert all(s not in line for line in lines)
             if fn is ci_github:  # GitLab has no `${{ }}` evaluation: there it is plain data

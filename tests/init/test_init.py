@@ -45,10 +45,25 @@ def test_credit_template_validates_with_dates_relative_to_today(tmp_path, monkey
     assert not (tmp_path / "proj" / "tests").exists()
 
 
+def test_credit_template_locks_the_python_init_runs_on(tmp_path, monkeypatch, capsys):
+    """reproducibility.python and the CI's Python are the interpreter's major.minor, not "3.11"."""
+    monkeypatch.setattr("mlprod.generator.ci_common.running_python", lambda: "3.13")
+    code, out = run(["init", str(tmp_path / "proj"), "--no-input"], capsys)
+    assert code == 0, out
+    spec = load_spec(tmp_path / "proj" / "mlprod.yaml").spec
+    assert spec.reproducibility is not None and spec.reproducibility.python == "3.13"
+    assert spec.release is not None and spec.release.ci.python == ["3.13"]
+    assert (
+        f"Next: cd {tmp_path / 'proj'}, then run python prepare.py, mlprod lock, mlprod record, "
+        "mlprod generate, pytest tests/mlprod and mlprod score."
+    ) in out
+
+
 def test_minimal_template_scores_privacy_one(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("MLPROD_TODAY", "2026-11-27")
     code, out = run(["init", str(tmp_path / "m"), "--template", "minimal", "--no-input"], capsys)
     assert code == 0, out
+    assert f"Next: cd {tmp_path / 'm'}, add your data and model, then run mlprod validate" in out
     spec = load_spec(tmp_path / "m" / "mlprod.yaml").spec
     assert spec.privacy is not None and spec.privacy.signoff is not None
     assert spec.privacy.signoff.on == "2026-11-27"

@@ -8,7 +8,7 @@ import platform
 from pathlib import Path
 
 import pytest
-from suitekit import mlprod
+from suitekit import mlprod, run_generated
 
 from mlprod.checks.formats import read_golden
 
@@ -35,11 +35,34 @@ def test_lock_records_every_file_the_spec_names(credit_copy: Path) -> None:
 def test_lock_rerun_says_what_changed(credit_copy: Path) -> None:
     again = mlprod(credit_copy, "lock")
     assert again.returncode == 0 and "unchanged" in again.stdout
-    with (credit_copy / "data" / "current.csv").open("a", encoding="utf-8") as fh:
+    with (credit_copy / "data" / "test.csv").open("a", encoding="utf-8") as fh:
         fh.write("\n")
     changed = mlprod(credit_copy, "lock")
     assert changed.returncode == 0, changed.stderr
-    assert "dataset current (data/current.csv) changed" in changed.stdout
+    assert "dataset test (data/test.csv) changed" in changed.stdout
+
+
+def test_monitoring_data_is_not_locked(credit_copy: Path) -> None:
+    """`current` (drift.current, privacy scans) changes by design: neither locked nor checked."""
+    lock = json.loads((credit_copy / "mlprod.lock").read_text(encoding="utf-8"))
+    assert sorted(lock["datasets"]) == ["reference", "test", "train"]
+    proc = mlprod(credit_copy, "lock")
+    assert "not locked (monitoring data, or `locked: false`): current" in proc.stdout
+
+
+def test_refreshing_current_keeps_reproducibility_and_changing_train_fails_it(credit_copy: Path) -> None:
+    current = credit_copy / "data" / "current.csv"
+    rows = current.read_text(encoding="utf-8").splitlines(keepends=True)
+    current.write_text("".join([rows[0], *reversed(rows[1:-1])]), encoding="utf-8")  # a new batch
+    outcomes, proc = run_generated(credit_copy, "test_reproducibility.py")
+    assert outcomes and all(o.status == "passed" for o in outcomes.values()), proc.stdout
+    train = credit_copy / "data" / "train.csv"
+    lines = train.read_text(encoding="utf-8").splitlines(keepends=True)
+    lines[-1] = lines[-1].replace("Applicant", "Applicant X")  # a non-feature value
+    train.write_text("".join(lines), encoding="utf-8")
+    outcomes, _ = run_generated(credit_copy, "test_reproducibility.py")
+    failed = sorted(name for name, o in outcomes.items() if o.status == "failed")
+    assert failed == ["test_reproducibility.py::test_file_matches_lock[data/train.csv]"]
 
 
 def test_lock_refuses_when_a_file_is_missing(credit_copy: Path) -> None:
