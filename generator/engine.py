@@ -317,7 +317,7 @@ def apply_actions(root: Path, actions: list[FileAction], old: Manifest, new: Man
         for tmp in temps.values():
             writer.remove_quietly(tmp)
         raise
-    state = Manifest(new.mlprod_version, new.spec, new.spec_sha256, dict(old.files))
+    state = Manifest(new.mlprod_version, new.spec, new.spec_sha256, dict(old.files), suite=new.suite)
     try:
         for a in todo:
             if a.new is None:
@@ -380,6 +380,7 @@ def generate_project(
     invalid spec and `GenerateError` when a unit renders an invalid file. `units` replaces
     the discovered renderer units (tests).
     """
+    from mlprod.generator.units.suites import suite_summary
     from mlprod.schema import load_spec
 
     from mlprod import __version__
@@ -415,11 +416,12 @@ def generate_project(
         raise spec_problems(loaded, str(spec_path), [(("outputs", "model_card"), why)]) from None
     full = mode != Mode.CHECK
     finished = [(art, finish(art, ctx, notebooks=full)) for art in artifacts]
+    suite = suite_summary(ctx, loaded.text, finished)
 
     def run() -> GenerateReport:
         old, old_text = read_manifest(root, force=force)
         actions = plan_actions(root, finished, old, force)
-        new = Manifest(__version__, ctx.spec_file, ctx.spec_sha256)
+        new = Manifest(__version__, ctx.spec_file, ctx.spec_sha256, suite=suite)
         for a in actions:
             if a.entry is not None:
                 new.files[a.path] = a.entry

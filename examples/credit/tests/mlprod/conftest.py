@@ -5,8 +5,10 @@
 The `project` fixture (one per session) loads the data sets and the model once and runs
 the checks of `mlprod.checks`. Every generated test module sets
 `pytestmark = pytest.mark.mlprod(concern=...)`; this file registers that marker and
-records the concern of each test as the JUnit property `mlprod_concern`, so
-`mlprod score --results junit.xml` maps results to concerns.
+records every run (mlprod.checks.runrecord): the suite fingerprint, git commit and dirty
+flag, and per test its concern, node id, outcome and whether it judged anything, in
+`.mlprod/last-run.json` (git-ignored) and, with --junitxml, as JUnit properties. Under
+pytest-xdist only the controller writes. `mlprod score` reads them as proof of a run.
 """
 
 import sys
@@ -64,6 +66,26 @@ CONFIG = {
     "seed": 42,
 }
 
+#: The spec and the generated files (relative to ROOT) whose content identifies this suite.
+SUITE = {
+    "spec": "mlprod.yaml",
+    "files": [
+        "tests/mlprod/conftest.py",
+        "tests/mlprod/test_baseline.py",
+        "tests/mlprod/test_bias.py",
+        "tests/mlprod/test_collaboration.py",
+        "tests/mlprod/test_determinism.py",
+        "tests/mlprod/test_explainability.py",
+        "tests/mlprod/test_infrastructure.py",
+        "tests/mlprod/test_pipeline.py",
+        "tests/mlprod/test_privacy.py",
+        "tests/mlprod/test_release.py",
+        "tests/mlprod/test_reproducibility.py",
+    ],
+}
+
+_JUDGED = pytest.StashKey[bool]()
+
 
 def _version_problem():
     try:
@@ -87,6 +109,36 @@ def pytest_configure(config):
     problem = _version_problem()
     if problem is not None:
         raise pytest.UsageError(problem)
+    if not hasattr(config, "workerinput"):  # a plain run or the xdist controller records it
+        import mlprod
+        from mlprod.checks.runrecord import RunRecorder
+
+        recorder = RunRecorder(ROOT, mlprod.__version__, SUITE["spec"], SUITE["files"])
+        config.pluginmanager.register(_RunRecord(recorder), "mlprod-run-record")
+
+
+class _RunRecord:
+    """Hooks that fold this session's reports into the run record and write it at the end."""
+
+    def __init__(self, recorder):
+        self.recorder = recorder
+
+    def pytest_sessionstart(self, session):
+        try:  # the junitxml plugin's own API, as record_testsuite_property uses it
+            from _pytest.junitxml import xml_key
+        except ImportError:  # a pytest without it: the run record only
+            return
+        xml = session.config.stash.get(xml_key, None)
+        if xml is not None:
+            for name, value in self.recorder.suite_properties():
+                xml.add_global_property(name, value)
+
+    def pytest_runtest_logreport(self, report):
+        if any(key == "mlprod_nodeid" for key, _ in report.user_properties):
+            self.recorder.add(report)
+
+    def pytest_sessionfinish(self, session):
+        self.recorder.write()
 
 
 def pytest_collection_modifyitems(items):
@@ -94,7 +146,24 @@ def pytest_collection_modifyitems(items):
     for item in items:
         marker = item.get_closest_marker("mlprod")
         if marker is not None and "concern" in marker.kwargs:
+            nodeid = item.path.relative_to(ROOT).as_posix() + "::" + item.nodeid.split("::", 1)[1]
             item.user_properties.append(("mlprod_concern", marker.kwargs["concern"]))
+            item.user_properties.append(("mlprod_nodeid", nodeid))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    if call.when == "teardown" and _JUDGED in item.stash:  # before the report copies them
+        item.user_properties.append(("mlprod_judged", "true" if item.stash[_JUDGED] else "false"))
+    report = yield
+    if call.when in ("setup", "call") and any(k == "mlprod_nodeid" for k, _ in item.user_properties):
+        # A skip judged nothing (nothing to judge, or an optional input missing); so did an error.
+        if report.skipped or (report.failed and call.when == "setup"):
+            item.stash[_JUDGED] = False
+        elif call.when == "call":
+            item.stash[_JUDGED] = True
+    return report
+
 
 
 @pytest.hookimpl(wrapper=True)

@@ -18,7 +18,7 @@ STRATEGIES = ["prior", "stratified"]
 PREVIOUS = {"artifact": "models/registry/0.9.0/model.joblib", "max_drop": 0.02}
 
 
-@pytest.mark.parametrize("strategy", STRATEGIES)
+@pytest.mark.parametrize("strategy", STRATEGIES, ids=STRATEGIES)
 def test_beats_dummy_model(project, strategy):
     data = (DATASET, TRAIN_DATASET)
     ensure(project.check_beats_dummy(strategy, METRIC, *data, MIN_LIFT))

@@ -46,6 +46,7 @@ MAX_GAP = [
     ("age_band", "precision", 0.3),
     ("age_band", "recall", 0.4),
 ]
+MAX_GAP_IDS = ["sex-precision", "sex-recall", "age_band-precision", "age_band-recall"]
 MINIMUM = [
     ("sex", "roc_auc", 0.55),
     ("age_band", "roc_auc", 0.55),
@@ -53,8 +54,17 @@ MINIMUM = [
     ("foreign_workers", "roc_auc", 0.55),
     ("long_loans", "roc_auc", 0.55),
 ]
+MINIMUM_IDS = [
+    "sex-roc_auc",
+    "age_band-roc_auc",
+    "young_renters-roc_auc",
+    "foreign_workers-roc_auc",
+    "long_loans-roc_auc",
+]
 DEMOGRAPHIC_PARITY = [("sex", 0.35), ("age_band", 0.35)]
+DEMOGRAPHIC_PARITY_IDS = ["sex", "age_band"]
 EQUALIZED_ODDS = [("sex", 0.4), ("age_band", 0.4)]
+EQUALIZED_ODDS_IDS = ["sex", "age_band"]
 DRIFT_DATASETS = ["reference", "current"]
 FEATURES = [
     "status_of_existing_checking_account",
@@ -78,31 +88,31 @@ DRIFT_COHORTS = ["sex", "age_band", "young_renters", "foreign_workers", "long_lo
 DRIFT_MIN_ROWS = 500
 
 
-@pytest.mark.parametrize(("cohort", "metric", "limit"), MAX_GAP)
+@pytest.mark.parametrize(("cohort", "metric", "limit"), MAX_GAP, ids=MAX_GAP_IDS)
 def test_metric_gap_across_groups(project, cohort, metric, limit):
     data = (FAIRNESS_DATASET, COHORTS[cohort])
     ensure(project.check_max_gap(*data, metric, limit, MIN_COHORT_ROWS))
 
 
-@pytest.mark.parametrize(("cohort", "metric", "minimum"), MINIMUM)
+@pytest.mark.parametrize(("cohort", "metric", "minimum"), MINIMUM, ids=MINIMUM_IDS)
 def test_metric_minimum_in_every_group(project, cohort, metric, minimum):
     data = (FAIRNESS_DATASET, COHORTS[cohort])
     ensure(project.check_min(*data, metric, minimum, MIN_COHORT_ROWS))
 
 
-@pytest.mark.parametrize(("cohort", "limit"), DEMOGRAPHIC_PARITY)
+@pytest.mark.parametrize(("cohort", "limit"), DEMOGRAPHIC_PARITY, ids=DEMOGRAPHIC_PARITY_IDS)
 def test_demographic_parity(project, cohort, limit):
     data = (FAIRNESS_DATASET, COHORTS[cohort])
     ensure(project.check_demographic_parity(*data, limit, MIN_COHORT_ROWS))
 
 
-@pytest.mark.parametrize(("cohort", "limit"), EQUALIZED_ODDS)
+@pytest.mark.parametrize(("cohort", "limit"), EQUALIZED_ODDS, ids=EQUALIZED_ODDS_IDS)
 def test_equalized_odds(project, cohort, limit):
     data = (FAIRNESS_DATASET, COHORTS[cohort])
     ensure(project.check_equalized_odds(*data, limit, MIN_COHORT_ROWS))
 
 
-@pytest.mark.parametrize("column", FEATURES)
+@pytest.mark.parametrize("column", FEATURES, ids=FEATURES)
 def test_feature_drift(project, column):
     limits = {"numeric": NUMERIC, "categorical": CATEGORICAL, "skew": SKEW_MAX_CHANGE}
     ensure(project.check_feature_drift(*DRIFT_DATASETS, column, **limits))
@@ -112,7 +122,7 @@ def test_target_drift(project):
     ensure(project.check_target_drift(*DRIFT_DATASETS, **TARGET_DRIFT))
 
 
-@pytest.mark.parametrize("cohort", DRIFT_COHORTS)
+@pytest.mark.parametrize("cohort", DRIFT_COHORTS, ids=DRIFT_COHORTS)
 def test_drift_within_cohort(project, cohort):
     limits = {"numeric": NUMERIC, "categorical": CATEGORICAL}
     data = (*DRIFT_DATASETS, COHORTS[cohort], FEATURES)

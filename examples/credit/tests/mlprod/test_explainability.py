@@ -23,7 +23,7 @@ def test_importances_computed(project):
     ensure(project.check_importances(METHOD, DATASET))
 
 
-@pytest.mark.parametrize("feature", EXPECT_TOP)
+@pytest.mark.parametrize("feature", EXPECT_TOP, ids=EXPECT_TOP)
 def test_feature_in_top_k(project, feature):
     ensure(project.check_expected_top(METHOD, DATASET, feature, TOP_K))
 

@@ -25,10 +25,11 @@ EXPECT = {
     "fit": {"returns": "model"},
     "predict": {"rows": "preserved", "range": [0.0, 1.0]},
 }
+STAGES = ["ingest", "features", "fit", "predict"]
 LAST_STAGE = "predict"
 
 
-@pytest.mark.parametrize("stage", list(EXPECT))
+@pytest.mark.parametrize("stage", STAGES, ids=STAGES)
 def test_stage_output_meets_expect(project, stage):
     ensure(project.check_stage(stage, EXPECT[stage]))
 

@@ -22,10 +22,6 @@ REGISTRY = {"kind": "directory", "path": "models/registry", "name": None}
 ROLLBACK_TO = "0.9.0"
 
 
-def test_version_is_semver(project):
-    ensure(project.check_semver(VERSION))
-
-
 def test_registry_holds_deployed_artifact(project):
     ensure(project.check_registry(REGISTRY, VERSION))
 

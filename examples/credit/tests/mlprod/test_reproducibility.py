@@ -31,7 +31,7 @@ def test_lock_present(project):
     ensure(project.check_lock_present(LOCK_FILE))
 
 
-@pytest.mark.parametrize("path", LOCKED_FILES)
+@pytest.mark.parametrize("path", LOCKED_FILES, ids=LOCKED_FILES)
 def test_file_matches_lock(project, path):
     ensure(project.check_locked_hash(LOCK_FILE, path))
 
