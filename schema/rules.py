@@ -28,7 +28,9 @@ def _ref(loc: Loc, name: str, kind: str, known: set[str]) -> Iterator[Finding]:
 
 def check_rules(spec: Spec) -> list[Finding]:
     """Every cross-field problem of a spec that passed the field-level schema."""
-    return [*_rules(spec), *_ci_rules(spec)]
+    from .bounds import check_bounds
+
+    return [*_rules(spec), *_ci_rules(spec), *check_bounds(spec)]
 
 
 _SHA_RE = re.compile(r"^[0-9a-f]{40}$")
