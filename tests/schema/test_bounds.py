@@ -16,12 +16,12 @@ from typing import Any
 
 import pytest
 import yaml
-from pydantic import BaseModel
-
-from mlprod.errors import SpecError
 from mlprod.schema import load_spec
 from mlprod.schema.bounds import BOUND_FIELDS
 from mlprod.schema.models import Spec
+from pydantic import BaseModel
+
+from mlprod.errors import SpecError
 
 REFERENCE = Path(__file__).resolve().parents[1] / "fixtures" / "reference" / "credit.mlprod.yaml"
 
