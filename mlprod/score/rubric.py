@@ -3,9 +3,10 @@
 - 0: no check in place (no section; a manual section without a valid signoff; an
   automated section with nothing generated for it).
 - 1: checked by hand (a manual section with a fresh signoff), or automated checks that
-  are not all of current, committed and run in CI, or only a monitoring notebook.
-- 2: generated tests that match the current spec, are committed to git and that a CI
-  config runs; with `--results`, they also ran (not all skipped).
+  are not all four conditions of level 2, or only a monitoring notebook.
+- 2: (a) current: the files equal what `generate` renders now; (b) committed, with the
+  evidence files they read; (c) run by CI that can fail; (d) proven by a run of the
+  current suite in which every generated test of the concern appears and one judged.
 
 The rules are documented in docs/score.md; `score_project` is the whole API.
 """
@@ -13,42 +14,20 @@ The rules are documented in docs/score.md; `score_project` is the whole API.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 from mlprod import CONCERNS
 
-from .evidence import (
-    MANIFEST,
-    CIConfig,
-    GitState,
-    Manifest,
-    ManifestFile,
-    TestCounts,
-    file_state,
-    find_ci,
-    read_git,
-    read_manifest,
-    read_results_detail,
-)
+from .ci import CIConfig, find_ci
+from .current import Render, Rendered, render_project
+from .git import GitState, read_git
+from .report import MAX_LEVEL, MAX_TOTAL, TITLES, ConcernScore, ScoreReport, gate, interpret
+from .results import RunEvidence, TestCounts, gather
 
-MAX_LEVEL = 2
-MAX_TOTAL = MAX_LEVEL * len(CONCERNS)
-
-TITLES: dict[str, str] = {
-    "pipeline": "whole-pipeline testing",
-    "determinism": "determinism after deployment",
-    "infrastructure": "infrastructure",
-    "bias": "implicit bias and input drift",
-    "release": "CI/CD, versioning, release plan",
-    "privacy": "privacy, compliance, impact matrix",
-    "baseline": "production model vs baseline",
-    "reproducibility": "reproducibility",
-    "explainability": "explainability",
-    "collaboration": "collaboration and regression",
-}
+__all__ = ["MAX_LEVEL", "MAX_TOTAL", "TITLES", "ConcernScore", "ScoreReport", "interpret", "score_project"]
 
 #: Spec section(s) per concern, for messages ("add a `fairness` or `drift` section").
 SECTIONS: dict[str, tuple[str, ...]] = {c: (c,) for c in CONCERNS} | {"bias": ("fairness", "drift")}
@@ -61,106 +40,8 @@ NOTEBOOKS: dict[str, str] = {
     "baseline.ipynb": "baseline",
 }
 
-#: (lowest total, interpretation), highest first; see docs/score.md.
-INTERPRETATIONS: tuple[tuple[int, str], ...] = (
-    (18, "exceptional: the concerns are tested automatically, versioned and run in CI"),
-    (14, "production-grade: most concerns are automated; close the remaining gaps"),
-    (10, "a reasonable start: the basics are checked, but much still relies on people"),
-    (5, "early: a few checks exist, mostly by hand; not yet safe to rely on in production"),
-    (0, "more of a research project than a production system"),
-)
-
-
-def interpret(total: int) -> str:
-    """One line on what a total means, in the spirit of the ML Test Score's table."""
-    return next(text for low, text in INTERPRETATIONS if total >= low)
-
-
-@dataclass
-class ConcernScore:
-    """One rubric row."""
-
-    id: str
-    title: str
-    level: int
-    why: str = ""  # why it is not 2; "" when it is
-    fix: str = ""  # the command or edit that raises it; "" when it is 2
-    tests: TestCounts | None = None  # None when no results were given
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "title": self.title,
-            "level": self.level,
-            "why": self.why,
-            "fix": self.fix,
-            "tests": self.tests.as_dict() if self.tests is not None else None,
-            "failures": list(self.tests.failures) if self.tests is not None else [],
-        }
-
-
-@dataclass
-class ScoreReport:
-    """The whole score: rows, totals and the gate."""
-
-    concerns: list[ConcernScore]
-    min_total: int
-    min_each: int
-    project: str = ""
-    today: date | None = None
-    results_given: bool = False
-    unmapped_tests: int = 0
-    unmapped_failures: list[str] = field(default_factory=list)  # failed cases of no concern
-    gate_failures: list[str] = field(default_factory=list)
-
-    @property
-    def total(self) -> int:
-        return sum(c.level for c in self.concerns)
-
-    @property
-    def max(self) -> int:
-        return MAX_TOTAL
-
-    @property
-    def weakest_level(self) -> int:
-        return min(c.level for c in self.concerns)
-
-    @property
-    def weakest(self) -> list[str]:
-        return [c.id for c in self.concerns if c.level == self.weakest_level]
-
-    @property
-    def failed_tests(self) -> int:
-        return sum(c.tests.failed for c in self.concerns if c.tests is not None)
-
-    @property
-    def passed(self) -> bool:
-        return not self.gate_failures
-
-    @property
-    def interpretation(self) -> str:
-        return interpret(self.total)
-
-    def as_dict(self) -> dict[str, Any]:
-        """The documented, stable JSON form (docs/score.md)."""
-        return {
-            "project": self.project,
-            "today": self.today.isoformat() if self.today else None,
-            "total": self.total,
-            "max": self.max,
-            "weakest": self.weakest,
-            "weakest_level": self.weakest_level,
-            "passed": self.passed,
-            "interpretation": self.interpretation,
-            "min_total": self.min_total,
-            "min_each": self.min_each,
-            "gate_failures": list(self.gate_failures),
-            "unmapped_tests": self.unmapped_tests if self.results_given else None,
-            "concerns": [c.as_dict() for c in self.concerns],
-        }
-
-
-# --- per-concern rules ---------------------------------------------------------------
+LOCK_FILE = "mlprod.lock"
+UNCOMMITTED = "uncommitted changes (see the note above)"
 
 
 @dataclass
@@ -169,13 +50,22 @@ class _Evidence:
 
     root: Path
     spec: Any  # mlprod.schema.models.Spec
-    spec_sha256: str
     spec_name: str  # the spec file relative to the root ("mlprod.yaml")
     today: date
-    manifest: Manifest | None
+    render: Render
     git: GitState
     ci: list[CIConfig]
-    results: dict[str, TestCounts] | None
+    run: RunEvidence
+    ignored: set[str]  # evidence files a .gitignore ignores
+
+    def counts(self, concern: str) -> TestCounts | None:
+        if not self.run.given:
+            return None
+        return self.run.counts.get(concern, TestCounts())
+
+
+def _article(word: str) -> str:
+    return "an" if word[:1].lower() in "aeiou" else "a"
 
 
 def _section_names(concern: str, spec: Any) -> list[str]:
@@ -213,124 +103,180 @@ def _manual(concern: str, names: list[str], ev: _Evidence) -> ConcernScore:
     )
 
 
-def _is_test(entry: ManifestFile, tests_dir: str) -> bool:
-    name = entry.path.rsplit("/", 1)[-1]
-    return (
-        entry.path.startswith(tests_dir.rstrip("/") + "/")
-        and name.startswith("test_")
-        and name.endswith(".py")
-    )
+def _tests_dir(ev: _Evidence) -> str:
+    return ev.spec.outputs.tests.rstrip("/")
 
 
-def _shared_tests(ev: _Evidence) -> list[ManifestFile]:
-    """Generated files of the tests folder that belong to no concern (the conftest): every
-    concern's tests depend on them."""
-    if ev.manifest is None:
-        return []
-    folder = ev.spec.outputs.tests.rstrip("/") + "/"
-    return [f for f in ev.manifest.files if f.concern is None and f.path.startswith(folder)]
+def _is_test(path: str, tests_dir: str) -> bool:
+    name = path.rsplit("/", 1)[-1]
+    return path.startswith(tests_dir + "/") and name.startswith("test_") and name.endswith(".py")
 
 
-def _notebooks(concern: str, ev: _Evidence) -> list[str]:
+def _shared(ev: _Evidence) -> list[Rendered]:
+    """Generated files of the tests folder that belong to no concern (the conftest)."""
+    folder = _tests_dir(ev) + "/"
+    return [f for f in ev.render.files if f.concern is None and f.path.startswith(folder)]
+
+
+def _notebooks(concern: str, entries: list[Rendered], ev: _Evidence) -> list[str]:
     folder = ev.spec.outputs.notebooks.rstrip("/")
-    found = {
-        f.path for f in (ev.manifest.for_concern(concern) if ev.manifest else []) if f.path.endswith(".ipynb")
-    }
-    found |= {
-        f"{folder}/{n}" for n, c in NOTEBOOKS.items() if c == concern and (ev.root / folder / n).is_file()
-    }
+    found = {f.path for f in entries if f.path.endswith(".ipynb")}
+    found |= {f"{folder}/{n}" for n, c in NOTEBOOKS.items() if c == concern}
     return sorted(p for p in found if (ev.root / p).is_file())
+
+
+def evidence_files(concern: str, spec: Any) -> list[tuple[str, str]]:
+    """(path, command that writes it) of the evidence files the concern's tests read."""
+    if concern == "reproducibility":
+        return [(LOCK_FILE, "mlprod lock")]
+    if concern == "determinism" and spec.determinism is not None and spec.determinism.golden is not None:
+        return [(spec.determinism.golden.path, "mlprod record")]
+    return []
+
+
+def level_files(ev: _Evidence) -> list[str]:
+    """Every file whose content decides a level: generated files of a concern, the shared
+    test files, the spec and the evidence files. Not the model card, the manifest or the
+    evaluation (`mlprod evaluate` changes only those)."""
+    files = [f.path for f in ev.render.files if f.concern is not None] + [f.path for f in _shared(ev)]
+    automated = [c for c in CONCERNS if any(f.concern == c for f in ev.render.files)]
+    files += [path for c in automated for path, _ in evidence_files(c, ev.spec)]
+    return [ev.spec_name, *dict.fromkeys(files)]
+
+
+def uncommitted(ev: _Evidence) -> list[str]:
+    """Files that decide a level and differ from the last commit (present on disk)."""
+    if not ev.git.available:
+        return []
+    return [
+        p
+        for p in level_files(ev)
+        if (ev.root / p).is_file() and p not in ev.ignored and not ev.git.committed(p)
+    ]
+
+
+def _currency(entries: list[Rendered], ev: _Evidence) -> tuple[list[str], list[str]]:
+    states = {e.path: e.state for e in [*entries, *_shared(ev)]}
+    missing = sorted(p for p, s in states.items() if s == "missing")
+    edited = sorted(p for p, s in states.items() if s == "edited")
+    whys: list[str] = []
+    if missing:
+        whys.append(f"generated file(s) missing: {', '.join(missing)}")
+    if edited:
+        whys.append(f"not what `mlprod generate` writes now: {', '.join(edited)}")
+    fixes = [f"run `mlprod generate{' --force' if edited else ''}` and commit the result"] if whys else []
+    return whys, fixes
+
+
+def _versioned(concern: str, entries: list[Rendered], ev: _Evidence) -> tuple[list[str], list[str]]:
+    if not ev.git.available:
+        fix = "run `git init` and commit the project" if "not inside" in ev.git.reason else "install git"
+        return [f"level 2 needs git: {ev.git.reason}"], [fix]
+    whys: list[str] = []
+    fixes: list[str] = []
+    for path, command in evidence_files(concern, ev.spec):
+        if not (ev.root / path).is_file():
+            whys.append(f"{path} is not versioned: it does not exist")
+            fixes.append(f"run `{command}` and commit {path}")
+        elif path in ev.ignored:
+            whys.append(f"{path} is not versioned: .gitignore ignores it")
+            fixes.append(f"remove {path} from .gitignore, then `git add {path}` and commit")
+        elif path not in ev.git.tracked:
+            whys.append(f"{path} is not versioned: it is not committed")
+            fixes.append(f"`git add {path}` and commit")
+    dirty = set(uncommitted(ev))
+    paths = [ev.spec_name, *(e.path for e in [*entries, *_shared(ev)])]
+    paths += [p for p, _ in evidence_files(concern, ev.spec) if p in ev.git.tracked]
+    if any(p in dirty for p in paths):
+        whys.append(UNCOMMITTED)
+    return whys, fixes
+
+
+def _ci(concern: str, tests: list[Rendered], ev: _Evidence) -> tuple[list[str], list[str]]:
+    prefix = ev.git.prefix if ev.git.toplevel is not None else ""
+    tests_dir = _tests_dir(ev)
+    top_tests = prefix + tests_dir
+    files = [prefix + t.path for t in tests]
+    runners = {f: [c for c in ev.ci if c.covers(f, top_tests)] for f in files}
+    not_run = [f for f, configs in runners.items() if not configs]
+    if not not_run:
+        if ev.git.available and not all(any(c.tracked for c in cs) for cs in runners.values()):
+            untracked = dict.fromkeys(os.path.relpath(c.path, ev.root) for cs in runners.values() for c in cs)
+            names = ", ".join(c.name for c in dict.fromkeys(c for cs in runners.values() for c in cs))
+            return [f"the CI config is not committed: {names}"], [
+                f"`git add {' '.join(untracked)}` and commit"
+            ]
+        return [], []
+    masks = list(dict.fromkeys(m for f in not_run for c in ev.ci for m in c.masks(f, top_tests)))
+    if masks:
+        return (
+            [f"CI cannot fail on its tests: {'; '.join(masks)}"],
+            ['let a failing pytest fail the job (docs/score.md, "CI that can fail") and commit it'],
+        )
+    if ev.ci:
+        some = any(c.covers(prefix + f.path, top_tests) for c in ev.ci for f in ev.render.files)
+        what = ", ".join(f.removeprefix(prefix) for f in not_run) if some else f"pytest over {tests_dir}"
+        names = "; ".join(f"{c.name} ({c.note})" if c.note else c.name for c in ev.ci)
+        why = f"no CI config runs {what} ({names} do not)"
+    else:
+        why = f"no CI config runs {tests_dir} (no .github/workflows or .gitlab-ci.yml)"
+    fix = (
+        "add a CI config (set `release.ci.providers` and run `mlprod generate`,"
+        f" or run `pytest {top_tests}` in CI) and commit it"
+    )
+    return [why], [fix]
+
+
+def _proven(concern: str, ev: _Evidence) -> tuple[list[str], list[str]]:
+    """(d): the current suite ran every generated test of the concern and one judged."""
+    tests_dir = _tests_dir(ev)
+    expected = ev.render.node_ids.get(concern, [])
+    rerun = f"run `pytest {tests_dir}`"
+    if not ev.run.proven:
+        return [f"no run of the current suite: {rerun}"], [rerun + " and score again"]
+    missing = [n for n in expected if n not in ev.run.accepted]
+    if missing:
+        why = f"{len(missing)} of {len(expected)} generated tests missing from the results"
+        why += f" (first: {missing[0]})"
+        return [why], [f"{rerun} (the whole suite, or pass every job's results with --results)"]
+    ran = [ev.run.accepted[n] for n in expected]
+    if expected and not any(t.judged for t in ran):
+        reasons = list(dict.fromkeys(t.message.splitlines()[0] for t in ran if t.message))[:2]
+        why = f"none of its {len(ran)} tests judged anything"
+        if reasons:
+            why += f": {'; '.join(reasons)}"
+        return [why], [f"give the checks something to judge (see the skip reasons: `pytest {tests_dir} -rs`)"]
+    return [], []
 
 
 def _automated(concern: str, ev: _Evidence) -> ConcernScore:
     title = TITLES[concern]
-    tests_dir = ev.spec.outputs.tests
-    entries = ev.manifest.for_concern(concern) if ev.manifest else []
-    tests = [e for e in entries if _is_test(e, tests_dir)]
-    counts = None if ev.results is None else ev.results.get(concern, TestCounts())
+    counts = ev.counts(concern)
+    entries = ev.render.for_concern(concern)
+    tests = [e for e in entries if _is_test(e.path, _tests_dir(ev))]
     if not tests:
-        notebooks = _notebooks(concern, ev)
+        notebooks = _notebooks(concern, entries, ev)
         others = [e.path for e in entries if (ev.root / e.path).is_file()]
         if notebooks or others:
-            covered = ", ".join(notebooks or others)
-            why = f"no generated tests; only {covered} covers it"
+            why = f"no generated tests; only {', '.join(notebooks or others)} covers it"
             return ConcernScore(concern, title, 1, why, "run `mlprod generate` and commit the tests", counts)
-        why = "nothing is generated for it"
-        if ev.manifest is not None and ev.manifest.problem:
-            why = ev.manifest.problem
-        elif ev.manifest is None:
-            why = "nothing is generated for it (no .mlprod/manifest.json)"
+        why = ev.render.problem or "nothing is generated for it"
         return ConcernScore(
             concern, title, 0, why, "run `mlprod generate` and commit the generated files", counts
         )
-
     whys: list[str] = []
     fixes: list[str] = []
-    # current: the spec did not change since generation and the files are as written
-    stale = ev.manifest is not None and ev.manifest.spec_sha256 != ev.spec_sha256
-    states = {e.path: file_state(ev.root, e) for e in [*entries, *_shared_tests(ev)]}
-    missing = sorted(p for p, s in states.items() if s == "missing")
-    edited = sorted(p for p, s in states.items() if s == "edited")
-    if stale:
-        whys.append("mlprod.yaml changed since the files were generated")
-    if missing:
-        whys.append(f"generated file(s) missing: {', '.join(missing)}")
-    if edited:
-        whys.append(f"generated file(s) edited by hand: {', '.join(edited)}")
-    if stale or missing or edited:
-        force = " --force" if edited else ""
-        fixes.append(f"run `mlprod generate{force}` and commit the result")
-    # committed
-    present = sorted(p for p, s in states.items() if s != "missing")
-    to_commit: list[str] = []
-    if not ev.git.available:
-        whys.append(f"level 2 needs git: {ev.git.reason}")
-        fixes.append(
-            "run `git init` and commit the project" if "not inside" in ev.git.reason else "install git"
-        )
-    else:
-        # the spec and the manifest are the evidence that the files match: versioned too
-        evidence = [ev.spec_name, MANIFEST]
-        uncommitted = [p for p in [*present, *evidence] if not ev.git.committed(p)]
-        if uncommitted:
-            whys.append(f"not committed: {', '.join(uncommitted)}")
-            to_commit += uncommitted
-    # run by CI: every generated test file of the concern is collected by an enabled job
-    prefix = ev.git.prefix if ev.git.toplevel is not None else ""
-    top_tests = prefix + tests_dir.rstrip("/")
-    runners = {e.path: [c for c in ev.ci if c.covers(prefix + e.path, top_tests)] for e in tests}
-    not_run = sorted(p for p, configs in runners.items() if not configs)
-    if not_run:
-        if ev.ci:
-            generated = ev.manifest.files if ev.manifest is not None else ()
-            some = any(c.covers(prefix + f.path, top_tests) for c in ev.ci for f in generated)
-            what = ", ".join(not_run) if some else f"pytest over {tests_dir}"
-            names = "; ".join(f"{c.name} ({c.note})" if c.note else c.name for c in ev.ci)
-            whys.append(f"no CI config runs {what} ({names} do not)")
-        else:
-            whys.append(f"no CI config runs {tests_dir} (no .github/workflows or .gitlab-ci.yml)")
-        fixes.append(
-            "add a CI config (set `release.ci.providers` and run `mlprod generate`,"
-            f" or run `pytest {top_tests}` in CI) and commit it"
-        )
-    elif ev.git.available and not all(any(c.tracked for c in cs) for cs in runners.values()):
-        untracked = list(dict.fromkeys(c for cs in runners.values() for c in cs if not c.tracked))
-        whys.append(f"the CI config is not committed: {', '.join(c.name for c in untracked)}")
-        to_commit += [os.path.relpath(c.path, ev.root) for c in untracked]
-    if to_commit and not (stale or missing or edited):  # else "commit the result" covers it
-        fixes.append(f"`git add {' '.join(dict.fromkeys(to_commit))}` and commit")
-    if whys:
-        return ConcernScore(concern, title, 1, "; ".join(whys), "; then ".join(fixes), counts)
-    # with results: the tests must have run
-    if counts is not None and counts.ran == 0:
-        if counts.skipped:
-            why = f"all {counts.skipped} {concern} tests were skipped in the results"
-            fix = f"make the skipped tests run (see the skip reasons in `pytest {tests_dir} -rs`)"
-        else:
-            why = f"no {concern} test is in the results"
-            fix = f"run `pytest {tests_dir} --junitxml=results.xml` and pass that file"
-        return ConcernScore(concern, title, 1, why, fix, counts)
-    return ConcernScore(concern, title, 2, "", "", counts)
+    for check in (
+        _currency(entries, ev),
+        _versioned(concern, entries, ev),
+        _ci(concern, tests, ev),
+        _proven(concern, ev),
+    ):
+        whys += check[0]
+        fixes += check[1]
+    if not whys:
+        return ConcernScore(concern, title, 2, "", "", counts)
+    return ConcernScore(concern, title, 1, "; ".join(whys), "; then ".join(dict.fromkeys(fixes)), counts)
 
 
 def score_concern(concern: str, ev: _Evidence) -> ConcernScore:
@@ -338,20 +284,13 @@ def score_concern(concern: str, ev: _Evidence) -> ConcernScore:
     names = _section_names(concern, ev.spec)
     if not names:
         sections = " or ".join(f"`{n}`" for n in SECTIONS[concern])
-        counts = None if ev.results is None else ev.results.get(concern, TestCounts())
-        return ConcernScore(
-            concern,
-            TITLES[concern],
-            0,
-            "no section in mlprod.yaml",
-            f"add a {sections} section to mlprod.yaml and run `mlprod generate`",
-            counts,
-        )
+        article = _article(SECTIONS[concern][0])
+        fix = f"add {article} {sections} section to mlprod.yaml and run `mlprod generate`"
+        return ConcernScore(concern, TITLES[concern], 0, "no section in mlprod.yaml", fix, ev.counts(concern))
     manual = [n for n in names if getattr(ev.spec, n).mode == "manual"]
     if len(manual) == len(names):
         row = _manual(concern, names, ev)
-        if ev.results is not None:
-            row.tests = ev.results.get(concern, TestCounts())
+        row.tests = ev.counts(concern)
         return row
     row = _automated(concern, ev)
     if manual:  # a concern split between automated and manual sections (bias)
@@ -366,36 +305,51 @@ def score_concern(concern: str, ev: _Evidence) -> ConcernScore:
     return row
 
 
+def _notes(ev: _Evidence) -> list[str]:
+    notes = list(ev.run.refusals)
+    changed = uncommitted(ev)
+    if changed:
+        shown = ", ".join(changed[:5]) + (f" and {len(changed) - 5} more" if len(changed) > 5 else "")
+        notes.insert(
+            0, f"uncommitted changes: {shown}; commit them: `git add {' '.join(changed)}` and `git commit`"
+        )
+    return notes + ev.run.notes
+
+
 def score_project(
     spec_path: Path,
     *,
-    results: Path | None,
+    results: Path | list[Path] | None,
     today: date,
     min_total: int | None = None,
     min_each: int | None = None,
 ) -> ScoreReport:
     """Score the project whose spec is at `spec_path`.
 
-    Raises `SpecError`/`SpecNotFound` for an invalid or missing spec and `UsageError` for
-    a missing or unreadable results file.
+    `results`: JUnit files of runs of the generated suite (their union); without any, the
+    last run record `.mlprod/last-run.json`. Raises `SpecError`/`SpecNotFound` for an
+    invalid or missing spec and `UsageError` for a missing or unreadable results file.
     """
     from mlprod.schema import load_spec
 
     loaded = load_spec(spec_path)
     spec = loaded.spec
     root = loaded.root
-    counts, unmapped = read_results_detail(results) if results is not None else (None, TestCounts())
+    paths = [results] if isinstance(results, Path) else list(results or [])
+    render = render_project(loaded)
+    run = gather(paths, root, render.fingerprint)
     git = read_git(root)
+    evidence = [p for c in CONCERNS for p, _ in evidence_files(c, spec)]
     ev = _Evidence(
         root=root,
         spec=spec,
-        spec_sha256=loaded.sha256,
         spec_name=_relative(loaded.path, root),
         today=today,
-        manifest=read_manifest(root),
+        render=render,
         git=git,
         ci=find_ci(root, git),
-        results=counts,
+        run=run,
+        ignored=git.ignored(evidence),
     )
     rows = [score_concern(c, ev) for c in CONCERNS]
     report = ScoreReport(
@@ -404,11 +358,12 @@ def score_project(
         min_each=spec.score.min_each if min_each is None else min_each,
         project=spec.project.name,
         today=today,
-        results_given=results is not None,
-        unmapped_tests=unmapped.passed + unmapped.failed + unmapped.skipped,
-        unmapped_failures=unmapped.failures,
+        results_given=run.given,
+        unmapped_tests=run.unmapped.passed + run.unmapped.failed + run.unmapped.skipped,
+        unmapped_failures=run.unmapped.failures,
+        notes=_notes(ev),
     )
-    report.gate_failures = _gate(report)
+    report.gate_failures = gate(report)
     return report
 
 
@@ -417,21 +372,3 @@ def _relative(path: Path, root: Path) -> str:
         return Path(path).resolve().relative_to(root.resolve()).as_posix()
     except ValueError:
         return Path(path).name
-
-
-def _gate(report: ScoreReport) -> list[str]:
-    """Why the score fails the bar (empty when it passes)."""
-    out: list[str] = []
-    if report.total < report.min_total:
-        out.append(f"total {report.total} is below the minimum {report.min_total}")
-    low = [c.id for c in report.concerns if c.level < report.min_each]
-    if low:
-        out.append(f"{', '.join(low)} below the minimum level {report.min_each}")
-    failed = [f"{c.id} ({c.tests.failed})" for c in report.concerns if c.tests is not None and c.tests.failed]
-    if failed:
-        out.append(f"failed tests: {', '.join(failed)}")
-    if report.unmapped_failures:  # any failure fails the gate, even of a test of no concern
-        names = ", ".join(report.unmapped_failures[:3])
-        more = f" and {len(report.unmapped_failures) - 3} more" if len(report.unmapped_failures) > 3 else ""
-        out.append(f"failed tests of no concern: {names}{more}")
-    return out
