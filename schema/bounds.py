@@ -3,7 +3,8 @@
 A check whose bound lies at or beyond the range of what it measures passes whatever the
 model does: a gap of rates in [0, 1] against `max_gap: 1`, a KS D against `max: 1`, a
 flip rate against `max_flip_rate: 1`, a ROC AUC against `min: 0`. Such a spec would make
-every check green without judging anything, so it is refused. Bounds in a measure with no
+every check green without judging anything, so it is refused; so is a `min` of 0.5 on
+ROC AUC or balanced accuracy, which scores of noise reach in every group. Bounds in a measure with no
 upper end (PSI, chi-square w, log loss, RMSE, a regressor's tolerance in target units,
 milliseconds) are not capped. `BOUND_FIELDS` lists every bound field of the spec models
 with its rule, so a new bound cannot be added without deciding its limit
@@ -37,6 +38,8 @@ UNIT_METRICS = frozenset(
 )
 #: Metrics where lower is better (a `min` is then the worst acceptable value from above).
 LOWER_IS_BETTER = frozenset({Metric.LOG_LOSS, Metric.BRIER, Metric.FPR, Metric.FNR, Metric.RMSE, Metric.MAE})
+#: Metrics that scores of noise put at 0.5 whatever the data: a `min` at or below it tests nothing.
+CHANCE_HALF = frozenset({Metric.ROC_AUC, Metric.BALANCED_ACCURACY})
 #: Drift statistics bounded by 1 (KS D, Jensen-Shannon distance in base 2); PSI and w are not.
 UNIT_STATISTICS = frozenset({"ks", "jensenshannon"})
 
@@ -44,7 +47,8 @@ UNIT_STATISTICS = frozenset({"ks", "jensenshannon"})
 #: it has no never-failing limit. Walked by a test against the models.
 BOUND_FIELDS: dict[str, str] = {
     "Fairness.max_gap": "rate metrics: >= 1 never fails",
-    "Fairness.min": "rate metrics: 0 (higher is better) or 1 (lower is better) never fails",
+    "Fairness.min": "rate metrics: 0 (higher is better) or 1 (lower is better) never fails; "
+    "roc_auc, balanced_accuracy: 0.5 passes noise",
     "Fairness.demographic_parity_difference": ">= 1 never fails",
     "Fairness.equalized_odds_difference": ">= 1 never fails",
     "NumericDrift.max": "ks, jensenshannon: >= 1 never fails; psi, chi2 unbounded",
@@ -119,6 +123,12 @@ def _fairness(spec: Spec) -> Iterator[Finding]:
                 ("fairness", "min", metric.value),
                 f"min {metric.value} {minimum:g} can never fail ({metric.value} is at most 1 and lower "
                 "is better); use a bound below 1",
+            )
+        elif metric in CHANCE_HALF and minimum <= 0.5:
+            yield (
+                ("fairness", "min", metric.value),
+                f"min {metric.value} {minimum:g} passes a model with no skill (scores of noise get "
+                f"{metric.value} about 0.5 in every group); use a bound above 0.5",
             )
         elif metric not in LOWER_IS_BETTER and minimum <= 0:
             yield (
