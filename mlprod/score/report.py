@@ -30,7 +30,8 @@ INTERPRETATIONS: tuple[tuple[int, str], ...] = (
 def interpret(total: int, failing: int = 0) -> str:
     """One line on what a total means; never a word of praise beside a failing test."""
     if failing:
-        return f"{failing} test(s) failing: the practice is in place, but the checks fail; fix them first"
+        tests = "1 test is" if failing == 1 else f"{failing} tests are"
+        return f"{tests} failing: the practice is in place, but the checks fail; fix them first"
     return next(text for low, text in INTERPRETATIONS if total >= low)
 
 
