@@ -200,13 +200,12 @@ def _ci(concern: str, tests: list[Rendered], ev: _Evidence) -> tuple[list[str], 
     runners = {f: [c for c in ev.ci if c.covers(f, top_tests)] for f in files}
     not_run = [f for f, configs in runners.items() if not configs]
     if not not_run:
-        if ev.git.available and not all(any(c.tracked for c in cs) for cs in runners.values()):
-            untracked = dict.fromkeys(os.path.relpath(c.path, ev.root) for cs in runners.values() for c in cs)
-            names = ", ".join(c.name for c in dict.fromkeys(c for cs in runners.values() for c in cs))
-            return [f"the CI config is not committed: {names}"], [
-                f"`git add {' '.join(untracked)}` and commit"
-            ]
-        return [], []
+        if not ev.git.available or all(any(c.tracked for c in cs) for cs in runners.values()):
+            return [], []
+        untracked = list(dict.fromkeys(c for cs in runners.values() for c in cs if not c.tracked))
+        names = ", ".join(c.name for c in untracked)
+        paths = " ".join(os.path.relpath(c.path, ev.root) for c in untracked)
+        return [f"the CI config is not committed: {names}"], [f"`git add {paths}` and commit"]
     masks = list(dict.fromkeys(m for f in not_run for c in ev.ci for m in c.masks(f, top_tests)))
     if masks:
         return (

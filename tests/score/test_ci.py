@@ -287,6 +287,10 @@ GL = ".gitlab-ci.yml"
             f"{GL}:2: `workflow: rules` never start a pipeline",
         ),
         (
+            "variables:\n  PYTEST_ADDOPTS: -k x\ntests:\n  script:\n    - pytest tests/mlprod\n",
+            f"{GL}:5: PYTEST_ADDOPTS: `-k x` selects a subset of the generated tests",
+        ),
+        (
             "tests:\n  script:\n    - echo hi\n  after_script:\n    - pytest tests/mlprod\n",
             f"{GL}:1: `after_script` never fails the job tests",
         ),
