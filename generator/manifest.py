@@ -56,7 +56,7 @@ class Manifest:
 
     def to_text(self) -> str:
         """The manifest as written: sorted keys and paths, indent 2, trailing newline."""
-        data = {
+        data: dict[str, Any] = {
             "mlprod_version": self.mlprod_version,
             "spec": self.spec,
             "spec_sha256": self.spec_sha256,

@@ -22,6 +22,8 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from .formats import dumps_json
+
 #: The run record's path, relative to the spec folder (git-ignored by the managed block).
 RUN_RECORD_PATH = ".mlprod/last-run.json"
 #: The version of the record's layout; readers refuse any other.
@@ -146,11 +148,12 @@ def make_record(
 
 
 def write_run_record(root: Path, record: Mapping[str, Any]) -> Path:
-    """Write `record` to `<root>/.mlprod/last-run.json` atomically; returns the path."""
+    """Write `record` to `<root>/.mlprod/last-run.json` atomically (docs/formats.md: sorted
+    keys, indent 2; the temporary name matches the managed .gitignore's `.*.mlprod-tmp-*`)."""
     path = root / RUN_RECORD_PATH
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.mlprod-tmp-{os.getpid()}")
-    tmp.write_text(json.dumps(record, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    tmp.write_text(dumps_json(record), encoding="utf-8", newline="\n")
     os.replace(tmp, path)
     return path
 
