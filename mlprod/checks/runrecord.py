@@ -232,6 +232,11 @@ class RunRecorder:
         if outcome != "passed":
             entry["judged"] = outcome == "failed"
 
+    @property
+    def tests_seen(self) -> int:
+        """How many generated tests reported so far."""
+        return len(self._tests)
+
     def record(self) -> dict[str, Any]:
         """The run record of the reports added so far."""
         tests = [run_entry(**t) for t in self._tests.values()]

@@ -61,6 +61,8 @@ def test_plan_node_ids_equal_what_pytest_collects(tmp_path: Path) -> None:
     proc = _pytest(root, "--collect-only", "--rootdir=.", "tests/mlprod")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     collected = sorted(line for line in proc.stdout.splitlines() if "::" in line)
+    # a collection (an IDE's discovery) runs nothing: it writes no run record
+    assert not (root / RUN_RECORD_PATH).exists()
     loaded = load_spec(root / "mlprod.yaml")
     ctx = Context(loaded.spec, loaded.sha256, __version__, loaded.root, loaded.path.name)
     planned = suite_node_ids(ctx)
@@ -115,8 +117,10 @@ def test_a_run_records_its_suite_in_junit_and_last_run(credit_copy: Path) -> Non
 def test_a_check_with_nothing_to_judge_is_a_recorded_skip(credit_copy: Path) -> None:
     spec = credit_copy / "mlprod.yaml"
     spec.write_text(
-        spec.read_text(encoding="utf-8").replace("min_rows: 500", "min_rows: 100000"), encoding="utf-8"
+        spec.read_text(encoding="utf-8").replace("  min_rows: 100\n", "  min_rows: 100000\n"),
+        encoding="utf-8",
     )
+    assert "min_rows: 100000" in spec.read_text(encoding="utf-8")
     gen = mlprod(credit_copy, "generate")
     assert gen.returncode == 0, gen.stdout + gen.stderr
     junit = credit_copy / "junit-skip.xml"

@@ -139,7 +139,10 @@ class _RunRecord:
             self.recorder.add(report)
 
     def pytest_sessionfinish(self, session):
-        self.recorder.write()
+        # A run of no generated test (--collect-only, an IDE's discovery, -k that selects
+        # none) proves nothing and keeps the previous record.
+        if self.recorder.tests_seen:
+            self.recorder.write()
 
 
 def pytest_collection_modifyitems(items):
