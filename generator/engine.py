@@ -233,6 +233,7 @@ def generate_project(
     invalid spec and `GenerateError` when a unit renders an invalid file. `units` replaces
     the discovered renderer units (tests).
     """
+    from mlprod.generator.units.suites import suite_summary
     from mlprod.schema import load_spec
 
     from mlprod import __version__
@@ -268,6 +269,7 @@ def generate_project(
         raise spec_problems(loaded, str(spec_path), [(("outputs", "model_card"), why)]) from None
     full = mode != Mode.CHECK
     finished = [(art, finish(art, ctx, notebooks=full)) for art in artifacts]
+    suite = suite_summary(ctx, loaded.text, finished)
 
     def run(pd: writer.ProjectDir) -> GenerateReport:
         notes = []
@@ -287,7 +289,7 @@ def generate_project(
                 old = recover_manifest(pd, old, journal)
                 old_text, journal = old.to_text(), None
         actions = plan_actions(pd, finished, Owned(old, journal), force)
-        new = Manifest(__version__, ctx.spec_file, ctx.spec_sha256)
+        new = Manifest(__version__, ctx.spec_file, ctx.spec_sha256, suite=suite)
         for a in actions:
             if a.entry is not None:
                 new.files[a.path] = a.entry

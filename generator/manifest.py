@@ -2,9 +2,12 @@
 
 Format (sorted by path, deterministic, trailing newline):
 {"mlprod_version": str, "spec": "mlprod.yaml", "spec_sha256": str,
- "files": [{"path", "sha256", "kind", "concern", "managed"}]}
+ "files": [{"path", "sha256", "kind", "concern", "managed"}],
+ "suite": {"fingerprint": str, "tests": {concern: [node ids]}}}
 The hash is of the exact bytes written; for a managed block, of the block text including
-its marker lines.
+its marker lines. `suite` (absent when nothing generates tests) is the generated suite's
+fingerprint (mlprod.checks.runrecord) and, per concern, the node ids of its tests: what a
+run must contain to prove the concern.
 
 The journal `.mlprod/manifest.journal.json` (same format) is the manifest `generate` is
 about to commit: written before the first file is replaced, removed after the manifest is.
@@ -18,6 +21,7 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from mlprod.errors import RefusedError
 
@@ -54,15 +58,18 @@ class Manifest:
     spec: str = "mlprod.yaml"
     spec_sha256: str = ""
     files: dict[str, Entry] = field(default_factory=dict)
+    suite: dict[str, Any] | None = None
 
     def to_text(self) -> str:
         """The manifest as written: sorted keys and paths, indent 2, trailing newline."""
-        data = {
+        data: dict[str, Any] = {
             "mlprod_version": self.mlprod_version,
             "spec": self.spec,
             "spec_sha256": self.spec_sha256,
             "files": [self.files[p].as_dict() for p in sorted(self.files)],
         }
+        if self.suite is not None:
+            data["suite"] = self.suite
         return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 
@@ -90,7 +97,20 @@ def parse_manifest(text: str) -> Manifest:
         spec=str(data.get("spec", "mlprod.yaml")),
         spec_sha256=str(data.get("spec_sha256", "")),
         files=files,
+        suite=_suite(data.get("suite")),
     )
+
+
+def _suite(value: object) -> dict[str, Any] | None:
+    """The manifest's `suite`, or None when absent or not of its shape."""
+    if not isinstance(value, dict) or not isinstance(value.get("fingerprint"), str):
+        return None
+    tests = value.get("tests")
+    if not isinstance(tests, dict) or not all(
+        isinstance(ids, list) and all(isinstance(i, str) for i in ids) for ids in tests.values()
+    ):
+        return None
+    return {"fingerprint": value["fingerprint"], "tests": {str(c): list(ids) for c, ids in tests.items()}}
 
 
 def read_manifest(root: Path, *, force: bool = False) -> tuple[Manifest, str | None]:

@@ -142,7 +142,10 @@ def recover_manifest(pd: writer.ProjectDir, old: Manifest, journal: Manifest) ->
     """
     _check_writable(pd)
     recovered = Manifest(
-        old.mlprod_version or journal.mlprod_version, old.spec, old.spec_sha256 or journal.spec_sha256
+        old.mlprod_version or journal.mlprod_version,
+        old.spec,
+        old.spec_sha256 or journal.spec_sha256,
+        suite=old.suite if old.suite is not None else journal.suite,
     )
     for path in sorted(set(old.files) | set(journal.files)):
         try:
@@ -184,7 +187,7 @@ def apply_actions(pd: writer.ProjectDir, actions: list[FileAction], old: Manifes
         with suppress(MlprodError, OSError):
             pd.unlink(JOURNAL_PATH)
         raise
-    state = Manifest(new.mlprod_version, new.spec, new.spec_sha256, dict(old.files))
+    state = Manifest(new.mlprod_version, new.spec, new.spec_sha256, dict(old.files), suite=new.suite)
     try:
         for i, a in enumerate(todo, 1):
             if a.new is None:

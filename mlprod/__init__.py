@@ -15,3 +15,17 @@ CONCERNS: tuple[str, ...] = (
     "explainability",
     "collaboration",
 )
+
+#: The title of each concern, as the score and the collaboration files show it.
+CONCERN_TITLES: dict[str, str] = {
+    "pipeline": "whole-pipeline testing",
+    "determinism": "determinism after deployment",
+    "infrastructure": "infrastructure",
+    "bias": "implicit bias and input drift",
+    "release": "CI/CD, versioning, release plan",
+    "privacy": "privacy, compliance, impact matrix",
+    "baseline": "production model vs baseline",
+    "reproducibility": "reproducibility",
+    "explainability": "explainability",
+    "collaboration": "collaboration and regression",
+}

@@ -28,9 +28,10 @@ def _ref(loc: Loc, name: str, kind: str, known: set[str]) -> Iterator[Finding]:
 
 def check_rules(spec: Spec) -> list[Finding]:
     """Every cross-field problem of a spec that passed the field-level schema."""
+    from .bounds import check_bounds
     from .names import name_limit_rules
 
-    return [*_rules(spec), *_ci_rules(spec), *name_limit_rules(spec)]
+    return [*_rules(spec), *_ci_rules(spec), *name_limit_rules(spec), *check_bounds(spec)]
 
 
 _SHA_RE = re.compile(r"^[0-9a-f]{40}$")

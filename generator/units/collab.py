@@ -14,10 +14,10 @@ from __future__ import annotations
 import unicodedata
 
 from mlprod.generator.base import Artifact, Context, Kind, unit
-from mlprod.generator.rubric import TITLES
 from mlprod.schema.models import Spec
 from mlprod.schema.types import EMAIL_RE, HANDLE_RE, Mode
 
+from mlprod import CONCERN_TITLES as TITLES
 from mlprod import CONCERNS
 from mlprod.errors import RefusedError
 

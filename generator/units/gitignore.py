@@ -1,7 +1,8 @@
 """`.gitignore`: a managed block that keeps mlprod's transient files out of git.
 
 `.mlprod/` itself (manifest, evaluation) is committed; only the lock of a running
-`generate`, the temporary files a killed one may leave behind, and the dated reports of
+`generate`, the record of the last run of the generated tests (`.mlprod/last-run.json`,
+local evidence: CI keeps its own), the temporary files a killed one may leave behind, and the dated reports of
 `mlprod monitor` (executed notebooks and HTML, under `<outputs.notebooks>/reports/`) are
 ignored.
 """
@@ -13,7 +14,7 @@ from pathlib import PurePosixPath
 
 from mlprod.generator.base import Artifact, Context, Kind, unit
 
-BODY = ".mlprod/generate.lock\n.*.mlprod-tmp-*\n"
+BODY = ".mlprod/generate.lock\n.mlprod/last-run.json\n.*.mlprod-tmp-*\n"
 
 
 def gitignore_pattern(path: str) -> str:

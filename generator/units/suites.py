@@ -101,11 +101,13 @@ def render_suites(ctx: Context) -> list[Artifact]:
         text = render_template(f"tests/test_{concern}.py.jinja", concern=literal(concern), **data)
         out.append(Artifact(f"{tests}/test_{concern}.py", text, Kind.PYTHON, concern=concern))
     if out:
+        files = sorted([f"{tests}/conftest.py", *(a.path for a in out)])
         text = render_template(
             "tests/conftest.py.jinja",
             depth=len(tests.parts),
             generated_by=assign("GENERATED_BY", ctx.version),
             config=assign("CONFIG", project_config(spec)),
+            suite=assign("SUITE", {"spec": ctx.spec_file, "files": files}),
         )
         out.insert(0, Artifact(f"{tests}/conftest.py", text, Kind.PYTHON, concern=None))
     return out
@@ -155,7 +157,11 @@ def _pipeline(spec: Spec) -> Data | None:
         n: by_name[n].expect.model_dump(mode="json", exclude_none=True) if by_name[n].expect else {}
         for n in order
     }
-    return {"expect": assign("EXPECT", expect), "last_stage": assign("LAST_STAGE", order[-1])}
+    return {
+        "expect": assign("EXPECT", expect),
+        "stages": assign("STAGES", order),
+        "last_stage": assign("LAST_STAGE", order[-1]),
+    }
 
 
 def _determinism(spec: Spec) -> Data | None:
@@ -214,9 +220,13 @@ def _bias(spec: Spec) -> Data | None:
             fairness_dataset=assign("FAIRNESS_DATASET", f.dataset),
             min_rows=assign("MIN_COHORT_ROWS", f.min_cohort_rows),
             max_gap=assign("MAX_GAP", gaps) if gaps else None,
+            max_gap_ids=assign("MAX_GAP_IDS", [f"{c}-{m}" for c, m, _ in gaps]),
             minimum=assign("MINIMUM", mins) if mins else None,
+            minimum_ids=assign("MINIMUM_IDS", [f"{c}-{m}" for c, m, _ in mins]),
             parity=assign("DEMOGRAPHIC_PARITY", parity) if parity else None,
+            parity_ids=assign("DEMOGRAPHIC_PARITY_IDS", [c for c, _ in parity]),
             odds=assign("EQUALIZED_ODDS", odds) if odds else None,
+            odds_ids=assign("EQUALIZED_ODDS_IDS", [c for c, _ in odds]),
         )
     d = spec.drift
     if d is not None and d.mode == "automated":
@@ -240,6 +250,8 @@ def _release(spec: Spec) -> Data | None:
     r = spec.release
     assert r is not None
     registry = r.registry.model_dump(mode="json") if r.registry is not None else None
+    if registry is None and not (r.expires or r.next or r.rollback_to):
+        return None  # the version's form is validate's job; nothing here to test
     return {
         "version": assign("VERSION", r.version),
         "expires": assign("EXPIRES", r.expires) if r.expires else None,
@@ -254,13 +266,18 @@ def _privacy(spec: Spec) -> Data | None:
     assert p is not None
     scan = p.scan
     k = p.k_anonymity
+    # The stages a model is fitted on are scanned too: their columns are what the model gets.
+    stages = [*(scan.stages if scan else []), *model_input_stages(spec)]
+    stages = list(dict.fromkeys(stages))
+    patterns = bool(scan and (scan.patterns or scan.custom))
+    if not (p.pii and (stages or (scan and scan.datasets))) and not patterns and k is None:
+        return None  # nothing left to test: PII names among features are validate's job
     return {
         "pii": assign("PII", list(p.pii)),
-        "features": assign("FEATURES", list(spec.data.features)),
         "datasets": assign("SCAN_DATASETS", list(scan.datasets))
         if scan and scan.datasets and p.pii
         else None,
-        "stages": assign("SCAN_STAGES", list(scan.stages)) if scan and scan.stages and p.pii else None,
+        "stages": assign("SCAN_STAGES", stages) if stages and p.pii else None,
         "patterns": assign("PATTERNS", [str(x) for x in scan.patterns])
         if scan and (scan.patterns or scan.custom)
         else None,
@@ -278,6 +295,18 @@ def _privacy(spec: Spec) -> Data | None:
         if k
         else None,
     }
+
+
+def model_input_stages(spec: Spec) -> list[str]:
+    """The stages whose output a model-fitting stage (`expect.returns: model`) takes as input."""
+    if spec.pipeline is None:
+        return []
+    names = {st.name for st in spec.pipeline.stages}
+    out: list[str] = []
+    for st in spec.pipeline.stages:
+        if st.expect is not None and st.expect.returns == "model":
+            out.extend(i for i in st.inputs if i in names)
+    return list(dict.fromkeys(out))
 
 
 def _baseline(spec: Spec) -> Data | None:
@@ -340,3 +369,41 @@ _BUILDERS = {
     "explainability": _explainability,
     "collaboration": _collaboration,
 }
+
+
+def suite_node_ids(ctx: Context) -> dict[str, list[str]]:
+    """{concern: sorted node ids of its generated tests}, from the rendered plan (no collection).
+
+    Node ids are relative to the spec folder: `tests/mlprod/test_bias.py::test_feature_drift[age]`.
+    """
+    from mlprod.generator.units._nodeids import module_node_ids
+
+    out: dict[str, list[str]] = {}
+    for art in render_suites(ctx):
+        if art.concern is not None:
+            out.setdefault(art.concern, []).extend(module_node_ids(art.path, art.content))
+    return {concern: sorted(ids) for concern, ids in out.items()}
+
+
+def suite_summary(
+    ctx: Context, spec_text: str, finished: list[tuple[Artifact, str]]
+) -> dict[str, Any] | None:
+    """The manifest's `suite`: the fingerprint of the generated suite as written (`finished`:
+    artifacts with their final text) and each concern's node ids; None without a suite."""
+    from mlprod.generator.units._nodeids import module_node_ids
+
+    from mlprod.checks.runrecord import suite_fingerprint
+
+    tests = PurePosixPath(ctx.spec.outputs.tests)
+    names = {f"{tests}/conftest.py"} | {f"{tests}/test_{c}.py" for c in CONCERNS}
+    files: dict[str, bytes] = {}
+    ids: dict[str, list[str]] = {}
+    for art, text in finished:
+        if art.path in names and not art.managed:
+            files[art.path] = text.encode("utf-8")
+            if art.concern is not None:
+                ids.setdefault(art.concern, []).extend(module_node_ids(art.path, text))
+    if not files:
+        return None
+    fingerprint = suite_fingerprint(ctx.version, spec_text, files)
+    return {"fingerprint": fingerprint, "tests": {c: sorted(v) for c, v in sorted(ids.items())}}

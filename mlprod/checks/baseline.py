@@ -3,6 +3,11 @@
 `min_lift` and `max_drop` are absolute differences of the metric (DESIGN.md). For error
 metrics (rmse, mae, log_loss, brier, false positive/negative rate) lower is better, so the
 lift is `dummy - model` and the drop is `model - previous`.
+
+Beating a dummy must be shown by the data, not by chance: besides `lift >= min_lift`, the
+95% paired bootstrap interval of the lift (rows resampled with replacement, seeded) must
+lie above 0. A model whose scores are noise ties the dummies within that interval and
+fails, whatever `min_lift` validate accepts.
 """
 
 from __future__ import annotations
@@ -13,6 +18,8 @@ from .metrics import HIGHER_IS_BETTER, compute_metric
 from .results import CheckResult, at_most, distinct, is_missing
 
 CONCERN = "baseline"
+#: Paired bootstrap resamples of the chance guard (a fixed seed: the same interval every run).
+BOOTSTRAP_RESAMPLES = 200
 CLASSIFIER_STRATEGIES = ("prior", "stratified", "most_frequent", "uniform")
 REGRESSOR_STRATEGIES = ("mean", "median")
 
@@ -62,6 +69,38 @@ def lift(model_value: float, dummy_value: float, metric: str) -> float:
     return model_value - dummy_value if higher_is_better(metric) else dummy_value - model_value
 
 
+def lift_interval(
+    model_scores: Any,
+    dummy_scores: Any,
+    y_eval: Any,
+    metric: str,
+    *,
+    threshold: float = 0.5,
+    resamples: int = BOOTSTRAP_RESAMPLES,
+    seed: int = 0,
+) -> tuple[float, float]:
+    """95% percentile interval of the lift over paired bootstrap resamples of the rows.
+
+    Resamples where either metric is undefined (one class only) are left out; NaNs when
+    none is defined.
+    """
+    import numpy as np
+
+    y, m, d = np.asarray(y_eval), np.asarray(model_scores), np.asarray(dummy_scores)
+    rng = np.random.default_rng(seed)
+    lifts = []
+    for _ in range(resamples):
+        idx = rng.integers(0, len(y), len(y))
+        a = compute_metric(metric, y[idx], m[idx], threshold=threshold)
+        b = compute_metric(metric, y[idx], d[idx], threshold=threshold)
+        if not (is_missing(a) or is_missing(b)):
+            lifts.append(lift(float(a), float(b), metric))
+    if not lifts:
+        return float("nan"), float("nan")
+    lo, hi = np.percentile(lifts, [2.5, 97.5])
+    return float(lo), float(hi)
+
+
 def check_beats_dummies(
     model_scores: Any,
     y_eval: Any,
@@ -100,6 +139,18 @@ def check_beats_dummies(
         msg = f"{metric} {model_value:.3g} {verb} {strategy} {dummy_value:.3g} by {shown} {rel} {bound}"
         if not higher_is_better(metric):
             msg += " (lower is better)"
+        if ok:
+            lo, hi = lift_interval(
+                model_scores, dummy_scores_by_strategy[strategy], y_eval, metric, threshold=threshold
+            )
+            details["lift_interval"] = [lo, hi]
+            if not lo > 0:  # also when NaN: not shown
+                ok = False
+                msg = (
+                    f"{metric} {model_value:.3g} does not beat {strategy} {dummy_value:.3g} beyond chance: "
+                    f"the lift {shown}'s 95% bootstrap interval [{lo:.3g}, {hi:.3g}] over {len(y_eval)} "
+                    "rows does not lie above 0"
+                )
         out.append(
             CheckResult(CONCERN, "beats_dummy", ok, msg, float(gain), float(min_lift), strategy, details)
         )
@@ -139,4 +190,11 @@ def check_previous(
     return res
 
 
-__all__ = ["check_beats_dummies", "check_previous", "dummy_scores", "higher_is_better", "lift"]
+__all__ = [
+    "check_beats_dummies",
+    "check_previous",
+    "dummy_scores",
+    "higher_is_better",
+    "lift",
+    "lift_interval",
+]

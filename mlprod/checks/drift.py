@@ -313,6 +313,9 @@ def drift_by_cohort(
     for cohort in cohorts:
         gr, gc = cohort_groups(ref_df, cohort), cohort_groups(cur_df, cohort)
         labels = list(dict.fromkeys([*gr.labels, *gc.labels]))
+        if not labels:
+            msg = f"drift within {gr.name} not judged: the cohort has no groups in the data"
+            out.append(CheckResult("bias", "cohort_drift", True, msg, subject=gr.name, judged=False))
         for label in labels:
             nr, nc = gr.sizes.get(label, 0), gc.sizes.get(label, 0)
             group = gr.describe(label)

@@ -210,11 +210,14 @@ def check_expected_top(importances: dict[str, float], expect_top: Iterable[str],
         CONCERN,
         "expected_top",
         True,
-        f"{', '.join(expected) or 'no feature'} in the top {top_k} features (top: {', '.join(top)})",
+        f"{', '.join(expected)} in the top {top_k} features (top: {', '.join(top)})"
+        if expected
+        else f"top {top_k} features not judged: no expected feature is named",
         0.0,
         0.0,
         ", ".join(expected),
         details,
+        judged=bool(expected),
     )
 
 

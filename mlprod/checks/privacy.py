@@ -180,11 +180,14 @@ def check_pii_patterns(
             CONCERN,
             "pii_patterns",
             True,
-            f"no {', '.join(names)} found in the {len(text_cols)} text columns of {subject}",
+            f"no {', '.join(names)} found in the {len(text_cols)} text columns of {subject}"
+            if text_cols
+            else f"PII patterns in {subject} not judged: it has no text column to scan",
             0.0,
             0.0,
             subject,
             details,
+            judged=bool(text_cols),
         )
     parts = [
         f"{col} ({', '.join(f'{n} {p}' for p, n in sorted(hits.items()))})"

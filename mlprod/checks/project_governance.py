@@ -23,11 +23,6 @@ class GovernanceChecks(_Base):
 
     # --- 5 release ---------------------------------------------------------------------------
 
-    def check_semver(self, version: str) -> CheckResult:
-        from .release import check_semver
-
-        return check_semver(version)
-
     def check_not_expired(self, expires: str) -> CheckResult:
         from .release import check_not_expired, today
 
@@ -76,11 +71,6 @@ class GovernanceChecks(_Base):
         return check_rollback_present(self.registry(registry), version)
 
     # --- 6 privacy ---------------------------------------------------------------------------
-
-    def check_pii_not_features(self, features: list[str], pii: list[str]) -> CheckResult:
-        from .privacy import check_pii_not_features
-
-        return check_pii_not_features(features, pii)
 
     def check_pii_absent_dataset(self, dataset: str, pii: list[str]) -> CheckResult:
         from .privacy import check_pii_columns_absent

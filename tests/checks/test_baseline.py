@@ -93,3 +93,32 @@ def test_check_previous():
     worse = check_previous(0.40, 0.35, 0.02, "log_loss")
     assert not worse.passed and worse.value == pytest.approx(0.05)
     assert not check_previous(float("nan"), 0.79, 0.02, "roc_auc").passed
+
+
+def test_lift_interval_equals_a_paired_percentile_bootstrap_by_hand() -> None:
+    from mlprod.checks.baseline import lift_interval
+
+    rng = np.random.default_rng(3)
+    y = rng.integers(0, 2, 300)
+    model = np.clip(0.3 * y + 0.7 * rng.random(300), 0, 1)
+    dummy = np.full(300, y.mean())
+    draw = np.random.default_rng(0)
+    lifts = []
+    for _ in range(200):
+        idx = draw.integers(0, 300, 300)
+        if len(set(y[idx])) == 2:
+            lifts.append(roc_auc_score(y[idx], model[idx]) - roc_auc_score(y[idx], dummy[idx]))
+    lo, hi = lift_interval(model, dummy, y, "roc_auc")
+    assert (lo, hi) == pytest.approx(tuple(np.percentile(lifts, [2.5, 97.5])), abs=1e-12)
+
+
+def test_noise_does_not_beat_a_dummy_even_with_min_lift_zero() -> None:
+    rng = np.random.default_rng(8)
+    y = rng.integers(0, 2, 300)
+    noise = rng.random(300)
+    prior = np.full(300, y.mean())
+    good = np.clip(0.4 * y + 0.6 * rng.random(300), 0, 1)
+    (res,) = check_beats_dummies(noise, y, {"prior": prior}, "roc_auc", 0.0)
+    assert not res.passed and "beyond chance" in res.message and res.details["lift_interval"][0] <= 0
+    (ok,) = check_beats_dummies(good, y, {"prior": prior}, "roc_auc", 0.0)
+    assert ok.passed and ok.details["lift_interval"][0] > 0

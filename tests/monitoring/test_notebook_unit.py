@@ -64,7 +64,7 @@ def test_concerns_match_the_rubric(tmp_path: Path) -> None:
     loaded = load_spec(spec_path)
     ctx = Context(loaded.spec, loaded.sha256, "0.0.test", loaded.root)
     concerns = {a.path.rsplit("/", 1)[1]: a.concern for a in render_notebooks(ctx)}
-    from mlprod.generator import rubric
+    from mlprod.score import rubric
 
     assert concerns == rubric.NOTEBOOKS
 

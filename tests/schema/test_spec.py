@@ -108,7 +108,12 @@ def test_every_problem_of_the_fields_at_once() -> None:
 
 
 def test_cross_field_rules_report_together() -> None:
-    text = MINI + "baseline: {dataset: nope}\nexplainability: {dataset: alsonope}\nprivacy: {pii: [tenure]}\n"
+    text = (
+        MINI
+        + "baseline: {dataset: nope}\n"
+        + "explainability: {dataset: alsonope, top_k: 1, expect_top: [tenure]}\n"
+        + "privacy: {pii: [tenure]}\n"
+    )
     problems = _problems(text)
     assert [p.split(": ")[1] for p in problems] == [
         "baseline.dataset",

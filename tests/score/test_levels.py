@@ -5,11 +5,9 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from mlprod.generator import evidence
+from conftest import ALL
 
-from mlprod import CONCERNS
-
-ALL = tuple(CONCERNS)
+from mlprod.score import git as score_git
 
 
 def signoff_spec(on: str | None, max_age: int | None = None) -> str:
@@ -89,155 +87,156 @@ def test_today_decides_the_signoff_age(project):
 # --- automated concerns ------------------------------------------------------------------
 
 
-def test_automated_with_nothing_generated_scores_0(project):
+def test_nothing_generated_on_disk_scores_1(project):
     project.spec("pipeline", "baseline")
     project.ci()
     project.commit()
+    project.write({"tests/mlprod/.keep": ""})
     row = project.row("pipeline")
-    assert row.level == 0
-    assert "no .mlprod/manifest.json" in row.why
-    assert "mlprod generate" in row.fix
+    assert row.level == 1  # the render says what generate would write; nothing is on disk
+    assert "generated file(s) missing: tests/mlprod/conftest.py, tests/mlprod/test_pipeline.py" in row.why
+    assert row.fix.startswith("run `mlprod generate` and commit the result")
 
 
-def test_generated_committed_and_run_by_ci_scores_2(project):
-    project.spec(*ALL)
-    project.generate(*ALL)
-    project.ci("github")
-    project.commit()
-    report = project.score()
+def test_generated_committed_run_by_ci_and_run_scores_2(full):
+    full.record()
+    report = full.score()
     assert [r.level for r in report.concerns] == [2] * 10
     assert all(r.why == "" and r.fix == "" for r in report.concerns)
     assert report.total == 20
+    assert report.notes == []
     assert report.passed
 
 
 def test_gitlab_ci_with_the_tests_path_in_a_variable_counts(project):
     project.spec("pipeline")
-    project.generate("pipeline")
+    project.generate()
     project.ci("gitlab")
     project.commit()
+    project.record()
     assert project.row("pipeline").level == 2
 
 
-def test_generated_but_uncommitted_scores_1(project):
-    project.spec("pipeline", "bias")
+def test_generated_but_uncommitted_is_one_note_not_a_row_each(project):
+    project.spec(*ALL)
     project.ci()
     project.commit()  # spec and CI committed, generated files not
-    project.generate("pipeline", "bias")
-    row = project.row("bias")
-    assert row.level == 1
-    assert "not committed: tests/mlprod/test_bias.py" in row.why
-    assert "git add tests/mlprod/test_bias.py" in row.fix
+    project.generate()
+    project.evidence()
+    project.git("add", "mlprod.lock")
+    project.git("commit", "-q", "-m", "lock")
+    project.record()
+    report = project.score()
+    assert len(report.notes) == 1
+    assert report.notes[0].startswith("uncommitted changes: .github/pull_request_template.md, ")
+    assert "`git add " in report.notes[0] and "tests/mlprod/conftest.py" in report.notes[0]
+    for row in report.concerns:
+        assert row.level == 1
+        assert row.why == "uncommitted changes (see the note above)"
+        assert row.fix == ""
 
 
-def test_generated_and_committed_but_changed_again_scores_1(project):
-    project.spec("pipeline")
-    project.generate("pipeline")
-    project.ci()
-    project.commit()
-    test = project.root / "tests/mlprod/test_pipeline.py"
+def test_generated_and_committed_but_changed_again_scores_1(full):
+    full.record()
+    test = full.root / "tests/mlprod/test_pipeline.py"
     test.write_text(test.read_text() + "# local change\n")
-    row = project.row("pipeline")
+    row = full.row("pipeline")
     assert row.level == 1
-    assert "edited by hand: tests/mlprod/test_pipeline.py" in row.why
-    assert "not committed" in row.why
+    assert "not what `mlprod generate` writes now: tests/mlprod/test_pipeline.py" in row.why
+    assert "uncommitted changes (see the note above)" in row.why
+    assert "mlprod generate --force" in row.fix
 
 
 def test_generated_and_committed_without_ci_scores_1(project):
-    project.spec("pipeline")
-    project.generate("pipeline")
+    project.spec("pipeline", "release")  # release: no generated CI
+    project.generate()
     project.commit()
+    project.record()
     row = project.row("pipeline")
     assert row.level == 1
-    assert "no CI config runs tests/mlprod" in row.why
+    assert row.why == "no CI config runs tests/mlprod (no .github/workflows or .gitlab-ci.yml)"
     assert "release.ci.providers" in row.fix
 
 
 def test_ci_that_runs_other_tests_does_not_count(project):
-    project.spec("pipeline")
-    project.generate("pipeline")
+    project.spec("pipeline", "release")  # release: no generated CI
+    project.generate()
     project.ci(
         "github", "on: [push]\njobs:\n  t:\n    runs-on: x\n    steps:\n      - run: pytest tests/unit\n"
     )
     project.commit()
+    project.record()
     row = project.row("pipeline")
     assert row.level == 1
-    assert ".github/workflows/mlprod.yml do not" in row.why
+    assert ".github/workflows/ci.yml do not" in row.why
 
 
 def test_uncommitted_ci_config_does_not_count(project):
-    project.spec("pipeline")
-    project.generate("pipeline")
+    project.spec("pipeline", "release")  # release: no generated CI
+    project.generate()
     project.commit()
     project.ci()
+    project.record()
     row = project.row("pipeline")
     assert row.level == 1
-    assert row.why == "the CI config is not committed: .github/workflows/mlprod.yml"
-    assert row.fix == "`git add .github/workflows/mlprod.yml` and commit"
+    assert row.why == "the CI config is not committed: .github/workflows/ci.yml"
+    assert row.fix == "`git add .github/workflows/ci.yml` and commit"
 
 
-def test_spec_edited_after_generation_is_stale(project):
-    project.spec("pipeline", "baseline")
-    project.generate("pipeline", "baseline")
-    project.ci()
-    project.commit()
-    project.spec("pipeline", "baseline", extra="# a comment changes the hash\n")
-    project.commit("edit the spec")
-    levels = project.levels()
-    assert levels["pipeline"] == levels["baseline"] == 1
-    row = project.row("pipeline")
-    assert "mlprod.yaml changed since the files were generated" in row.why
-    assert row.fix.startswith("run `mlprod generate`")
+def test_spec_edited_after_generation_is_stale(full):
+    full.write({"mlprod.yaml": (full.root / "mlprod.yaml").read_text() + "# a comment changes the files\n"})
+    full.commit("edit the spec")
+    row = full.row("pipeline")
+    assert row.level == 1
+    assert "not what `mlprod generate` writes now: " in row.why
+    assert "tests/mlprod/test_pipeline.py" in row.why
+    assert row.fix.startswith("run `mlprod generate --force` and commit the result")
 
 
-def test_hand_edited_generated_test_scores_1_even_when_committed(project):
-    project.spec("pipeline", "baseline")
-    project.generate("pipeline", "baseline")
-    project.ci()
-    test = project.root / "tests/mlprod/test_baseline.py"
-    test.write_text(test.read_text().replace("assert True", "assert 1"))
-    project.commit()
-    levels = project.levels()
-    assert levels == {**dict.fromkeys(ALL, 0), "pipeline": 2, "baseline": 1}
-    row = project.row("baseline")
-    assert row.why == "generated file(s) edited by hand: tests/mlprod/test_baseline.py"
+def test_hand_edited_generated_test_scores_1_even_when_committed(full):
+    test = full.root / "tests/mlprod/test_baseline.py"
+    test.write_text(test.read_text() + "\n\ndef test_extra():\n    assert True\n")
+    full.commit()
+    full.record()
+    levels = full.levels()
+    assert levels == {**dict.fromkeys(ALL, 2), "baseline": 1}
+    row = full.row("baseline")
+    assert row.why == "not what `mlprod generate` writes now: tests/mlprod/test_baseline.py"
     assert "mlprod generate --force" in row.fix
 
 
-def test_deleted_generated_test_scores_1(project):
-    project.spec("pipeline")
-    project.generate("pipeline")
-    project.ci()
-    project.commit()
-    project.git("rm", "-q", "tests/mlprod/test_pipeline.py")
-    project.commit("drop it")
-    row = project.row("pipeline")
+def test_deleted_generated_test_scores_1(full):
+    full.git("rm", "-q", "tests/mlprod/test_pipeline.py")
+    full.commit("drop it")
+    full.record()
+    row = full.row("pipeline")
     assert row.level == 1
     assert "missing: tests/mlprod/test_pipeline.py" in row.why
 
 
-def test_only_a_monitoring_notebook_scores_1(project):
-    project.spec("infrastructure", "bias")
-    project.generate(notebooks={"infrastructure.ipynb": "infrastructure", "drift.ipynb": "bias"}, tests=False)
-    project.ci()
+def test_automated_with_nothing_generated_scores_0(project):
+    project.spec(extra="infrastructure: {}\n")  # no budget: nothing to test
     project.commit()
-    levels = project.levels()
-    assert levels["infrastructure"] == levels["bias"] == 1
-    assert "monitoring/drift.ipynb" in project.row("bias").why
+    row = project.row("infrastructure")
+    assert (row.level, row.why) == (0, "nothing is generated for it")
+    assert row.fix == "run `mlprod generate` and commit the generated files"
 
 
-def test_a_notebook_on_disk_without_manifest_counts_by_name(project):
-    project.spec("baseline")
-    project.write({"monitoring/baseline.ipynb": "{}"})
-    assert project.row("baseline").level == 1
+def test_only_a_monitoring_notebook_scores_1(project):
+    project.spec(extra="infrastructure: {}\n")
+    project.write({"monitoring/infrastructure.ipynb": "{}"})
+    project.commit()
+    row = project.row("infrastructure")
+    assert (row.level, row.why) == (1, "no generated tests; only monitoring/infrastructure.ipynb covers it")
 
 
 def test_manual_and_automated_halves_of_bias(project):
     extra = 'fairness:\n  mode: manual\n  signoff: {by: Jane, on: "2026-11-01"}\n'
     project.spec("bias", extra=extra)
-    project.generate("bias")
+    project.generate()
     project.ci()
     project.commit()
+    project.record()
     row = project.row("bias")
     assert row.level == 1  # the automated drift half cannot lift a hand-checked fairness to 2
     assert "fairness is manual" in row.why
@@ -249,24 +248,22 @@ def test_manual_and_automated_halves_of_bias(project):
 def test_outside_git_every_concern_caps_at_1(make_project):
     project = make_project("nogit", git=False)
     project.spec("pipeline", extra=signoff_spec("2026-11-20"))
-    project.generate("pipeline")
+    project.generate()
     project.ci()
+    project.record()
     report = project.score()
     rows = {r.id: r for r in report.concerns}
     assert rows["pipeline"].level == 1
-    assert "not inside a git repository" in rows["pipeline"].why
+    assert rows["pipeline"].why == "level 2 needs git: the project is not inside a git repository"
     assert rows["pipeline"].fix == "run `git init` and commit the project"
     assert rows["privacy"].level == 1
     assert max(r.level for r in report.concerns) == 1
 
 
-def test_without_the_git_executable_every_concern_caps_at_1(project, monkeypatch):
-    project.spec("pipeline")
-    project.generate("pipeline")
-    project.ci()
-    project.commit()
-    monkeypatch.setattr(evidence.shutil, "which", lambda name: None)
-    row = project.row("pipeline")
+def test_without_the_git_executable_every_concern_caps_at_1(full, monkeypatch):
+    full.record()
+    monkeypatch.setattr(score_git.shutil, "which", lambda name: None)
+    row = full.row("pipeline")
     assert row.level == 1
     assert "git is not installed" in row.why
 
@@ -275,13 +272,14 @@ def test_project_in_a_subfolder_with_ci_at_the_repository_top(make_project):
     top = make_project("mono")
     sub = type(top)(top.root / "services" / "credit", git=False)
     sub.spec("pipeline")
-    sub.generate("pipeline")
+    sub.generate()
     top.ci(
         "github",
         "on: [push]\njobs:\n  t:\n    runs-on: x\n    steps:\n"
         "      - run: python -m pytest services/credit/tests/mlprod -q\n",
     )
     top.commit()
+    sub.record()
     assert sub.row("pipeline").level == 2
     (sub.root / "tests/mlprod/test_pipeline.py").write_text("# changed\n")
     assert sub.row("pipeline").level == 1

@@ -14,6 +14,10 @@ from mlprod import CONCERNS
 pytestmark = pytest.mark.slow
 
 
+#: The example's one test with nothing to judge (every age band has < drift.min_rows rows).
+NOT_JUDGED = "test_bias.py::test_drift_within_cohort[age_band]"
+
+
 def test_generated_suite_passes_on_the_example(prepared_credit: Path) -> None:
     outcomes, proc = run_generated(prepared_credit)
     bad = {n: o.message for n, o in outcomes.items() if o.status in ("failed", "error")}
@@ -23,8 +27,11 @@ def test_generated_suite_passes_on_the_example(prepared_credit: Path) -> None:
     assert {o.concern for o in outcomes.values()} == set(CONCERNS)
     for name, o in outcomes.items():
         assert o.concern == name.split("::")[0].removeprefix("test_").removesuffix(".py"), name
-    # the only optional input of the example (the prediction log) exists: nothing is skipped
-    assert not [n for n, o in outcomes.items() if o.status == "skipped"]
+    # the only optional input of the example (the prediction log) exists; the one skip is the
+    # drift within age_band, whose groups are all below drift.min_rows: not judged, with why
+    skipped = {n: o.message for n, o in outcomes.items() if o.status == "skipped"}
+    assert list(skipped) == [NOT_JUDGED], skipped
+    assert "nothing to judge" in skipped[NOT_JUDGED] and "100 needed on both" in skipped[NOT_JUDGED]
     assert len(outcomes) >= 60
     # Its run time (6-9 s on 2 idle cores) is reported in the closing notes, not asserted here:
     # speed is measured in benchmarks/, never in timed unit tests.

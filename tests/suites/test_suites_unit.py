@@ -62,12 +62,70 @@ def test_minimal_spec_generates_nothing_for_a_manual_concern(tmp_path: Path) -> 
 
 
 def test_minimal_spec_with_automated_privacy_gets_only_that_file(tmp_path: Path) -> None:
-    text = minimal_spec_text().replace("  mode: manual", "  mode: automated")
+    text = minimal_spec_text().replace("  mode: manual", "  mode: automated\n  scan: {datasets: [test]}")
     files = render(tmp_path, text)
     assert sorted(files) == ["tests/mlprod/conftest.py", "tests/mlprod/test_privacy.py"]
     assert files["tests/mlprod/test_privacy.py"].concern == "privacy"
     assert files["tests/mlprod/conftest.py"].concern is None
     assert constants(files["tests/mlprod/test_privacy.py"].content)["PII"] == ["customer_email"]
+
+
+def test_automated_privacy_with_nothing_to_scan_gets_no_file(tmp_path: Path) -> None:
+    # PII names among the features are validate's job: no test that cannot fail
+    text = minimal_spec_text().replace("  mode: manual", "  mode: automated")
+    assert render(tmp_path, text) == {}
+
+
+def test_no_test_checks_what_validate_already_forbids(tmp_path: Path) -> None:
+    files = render(tmp_path, credit_spec_text())
+    release = files["tests/mlprod/test_release.py"].content
+    privacy = files["tests/mlprod/test_privacy.py"].content
+    assert "semver" not in release and "test_registry_holds_deployed_artifact" in release
+    assert "pii_not_features" not in privacy and "FEATURES" not in constants(privacy)
+    bare = credit_spec_text()
+    for line in ("  expires:", "  next:", "  rollback_to:", "  registry:"):
+        bare = "\n".join(x for x in bare.splitlines() if not x.startswith(line)) + "\n"
+    assert "tests/mlprod/test_release.py" not in render(tmp_path / "bare", bare)
+
+
+def test_the_stage_a_model_is_fitted_on_is_always_scanned_for_pii(tmp_path: Path) -> None:
+    text = credit_spec_text().replace("stages: [features, predict]", "stages: [predict]")
+    assert "stages: [predict]" in text
+    privacy = constants(render(tmp_path, text)["tests/mlprod/test_privacy.py"].content)
+    assert privacy["SCAN_STAGES"] == ["predict", "features"]
+
+
+def test_every_parametrize_has_explicit_ids(tmp_path: Path) -> None:
+    files = render(tmp_path, credit_spec_text())
+    for path, art in files.items():
+        for node in ast.walk(ast.parse(art.content)):
+            if isinstance(node, ast.Call) and ast.unparse(node.func) == "pytest.mark.parametrize":
+                assert any(k.arg == "ids" for k in node.keywords), (path, ast.unparse(node))
+
+
+def test_node_ids_of_unusual_names_equal_pytest_collection(tmp_path: Path) -> None:
+    from mlprod.generator.units.suites import suite_node_ids
+
+    odd = ["café €", "tab\there", "a-b", "x[1]", "  spaced"]
+    text = credit_spec_text().replace(
+        "    - job\n", "    - job\n" + "".join(f"    - {_yaml_quote(o)}\n" for o in odd), 1
+    )
+    spec = write_tree(tmp_path / "p", {"mlprod.yaml": text}) / "mlprod.yaml"
+    loaded = load_spec(spec)
+    ctx = Context(loaded.spec, loaded.sha256, __version__, loaded.root)
+    planned = suite_node_ids(ctx)["bias"]
+    files = {a.path: a.content for a in render_suites(ctx) if a.concern in (None, "bias")}
+    root = write_tree(tmp_path / "p", files)
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider", "--rootdir=."],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    collected = sorted(line for line in proc.stdout.splitlines() if "::" in line)
+    assert collected == planned, proc.stdout + proc.stderr
+    assert any("caf" in i for i in planned)
 
 
 def test_credit_spec_generates_all_ten_concerns(tmp_path: Path) -> None:

@@ -1,4 +1,4 @@
-"""An SVG badge of the score ("mlprod | 18/20"), deterministic and self-contained."""
+"""An SVG badge of the score ("mlprod | 18/20", red "mlprod | 20/20 | 3 failing"), deterministic."""
 
 from __future__ import annotations
 
@@ -14,7 +14,10 @@ COLOURS: tuple[tuple[int, str], ...] = (
 )
 
 
-def badge_colour(total: int) -> str:
+def badge_colour(total: int, failing: int = 0) -> str:
+    """The band's colour; red whenever a test fails."""
+    if failing:
+        return COLOURS[-1][1]
     return next(colour for low, colour in COLOURS if total >= low)
 
 
@@ -23,12 +26,12 @@ def _width(text: str) -> int:
     return 10 + 7 * len(text)
 
 
-def render_badge(total: int, maximum: int, label: str = "mlprod") -> str:
+def render_badge(total: int, maximum: int, label: str = "mlprod", failing: int = 0) -> str:
     """The badge as SVG text; the same score always gives the same bytes."""
-    value = f"{total}/{maximum}"
+    value = f"{total}/{maximum}" + (f" | {failing} failing" if failing else "")
     left, right = _width(label), _width(value)
     width = left + right
-    colour = badge_colour(total)
+    colour = badge_colour(total, failing)
     title = escape(f"{label}: {value}")
     lab, val = escape(label), escape(value)
     return (

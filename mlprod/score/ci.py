@@ -1,0 +1,278 @@
+"""CI configs as evidence: which generated tests an enabled job runs, and whether a failing
+test can fail that job.
+
+A CI config counts for a test file when an enabled job runs pytest with that file, or a
+folder or node that holds it, as an argument, and nothing masks pytest's exit status
+(see `shell.py` for the shell, here for the job: `continue-on-error`, `allow_failure`,
+a constant-false `if:`, manual-only or impossible-cron triggers). Paths are resolved the
+way the runner resolves them: from the repository top (the checkout), moved by GitHub's
+`working-directory` and by `cd`. Every refusal names the file, the line and the construct.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from .cron import cron_never_fires
+from .git import GitState, git_output
+from .shell import PytestRun, block_lines, expand, resolve, shell_runs
+
+
+@dataclass(frozen=True)
+class CIConfig:
+    """A CI config file, the pytest runs of its jobs (masked ones included), whether git tracks it."""
+
+    path: Path
+    name: str  # relative to the project root, or to the repository top when it lives there
+    runs: tuple[PytestRun, ...]
+    tracked: bool
+    note: str = ""  # why the config cannot run anything where it is ("" when it can)
+
+    def covers(self, file: str, tests_dir: str) -> bool:
+        """An unmasked run of this config collects `file`."""
+        return not self.note and any(not r.mask and r.covers(file, tests_dir) for r in self.runs)
+
+    def masks(self, file: str, tests_dir: str) -> list[str]:
+        """`FILE:LINE: construct: why` for each masked run that collects `file`."""
+        if self.note:
+            return []
+        return [r.mask for r in self.runs if r.mask and r.covers(file, tests_dir)]
+
+
+class _Lines(dict[Any, Any]):
+    """A mapping that remembers the line (1-based) of each key."""
+
+    lines: dict[Any, int]
+
+
+class _Seq(list[Any]):
+    lines: list[int]
+
+
+def load_yaml(path: Path) -> Any:
+    """Parse a CI config with line numbers (`.lines`); None when it is not readable YAML."""
+    import yaml
+
+    base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+    class Loader(base):  # type: ignore[misc, valid-type]
+        pass
+
+    def mapping(loader: Any, node: Any) -> _Lines:
+        out = _Lines()
+        out.lines = {}
+        for key_node, value_node in node.value:
+            key = loader.construct_object(key_node, deep=True)
+            try:
+                out[key] = loader.construct_object(value_node, deep=True)
+            except TypeError:  # an unhashable key: not a CI config we can read
+                continue
+            out.lines[key] = key_node.start_mark.line + 1
+        return out
+
+    def sequence(loader: Any, node: Any) -> _Seq:
+        out = _Seq(loader.construct_object(n, deep=True) for n in node.value)
+        out.lines = [n.start_mark.line + 1 for n in node.value]
+        return out
+
+    Loader.add_constructor("tag:yaml.org,2002:map", mapping)
+    Loader.add_constructor("tag:yaml.org,2002:seq", sequence)
+    try:
+        return yaml.load(path.read_text(encoding="utf-8"), Loader=Loader)
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return None
+
+
+def line_of(mapping: Any, key: Any) -> int:
+    lines = getattr(mapping, "lines", None)
+    return lines.get(key, 0) if isinstance(lines, dict) else 0
+
+
+def env_of(value: Any, inherited: dict[str, str]) -> dict[str, str]:
+    """`inherited` plus an `env:`/`variables:` mapping (GitLab's `{value: ...}` form included)."""
+    out = dict(inherited)
+    if isinstance(value, dict):
+        for name, val in value.items():
+            if isinstance(val, dict):
+                val = val.get("value")
+            if isinstance(val, str | int | float) and not isinstance(val, bool):
+                out[str(name)] = expand(str(val), inherited)
+    return out
+
+
+def _constant(value: Any) -> bool | None:
+    """The truth of a GitHub expression that is a constant (`false`, `${{ true }}`), else None."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int | float):
+        return bool(value)
+    if isinstance(value, str):
+        text = value.strip()
+        if text.startswith("${{") and text.endswith("}}"):
+            text = text[3:-2].strip()
+        if text.lower() in ("false", "0", "''", '""', "null"):
+            return False
+        if text.lower() in ("true", "1"):
+            return True
+    return None
+
+
+def _masked(runs: list[PytestRun], why: str) -> list[PytestRun]:
+    """`runs`, each unmasked one masked by `why` (a job or workflow construct, located)."""
+    return [r if r.mask else replace(r, mask=why) for r in runs]
+
+
+def located(runs: list[PytestRun], name: str) -> list[PytestRun]:
+    """Shell masks prefixed with the file and the line of their pytest command."""
+    return [replace(r, mask=f"{name}:{r.line}: {r.mask}") if r.mask else r for r in runs]
+
+
+def shown(value: Any) -> str:
+    """A YAML value as the file spells it (`true`, not Python's `True`)."""
+    import json
+
+    return json.dumps(value) if isinstance(value, bool | dict | list) or value is None else str(value)
+
+
+# --- GitHub --------------------------------------------------------------------------
+
+
+def _github_triggers(data: Any, name: str) -> str:
+    """Why the workflow never starts on its own ('' when it does)."""
+    key = "on" if "on" in data else True  # YAML 1.1 reads a bare `on` key as True
+    on = data.get(key)
+    if on is None:
+        return ""
+    triggers = set(on) if isinstance(on, dict | list) else {on}
+    automatic = triggers - {"workflow_dispatch"}
+    where = f"{name}:{line_of(data, key)}"
+    if triggers and not automatic:
+        return f"{where}: `on: workflow_dispatch` only: the workflow is started by hand only"
+    if automatic == {"schedule"} and isinstance(on, dict):
+        crons = [c.get("cron") for c in on.get("schedule") or [] if isinstance(c, dict)]
+        if all(not isinstance(c, str) or cron_never_fires(c) for c in crons):
+            shown = ", ".join(f"`{c}`" for c in crons) or "none"
+            return f"{where}: the only trigger is a schedule whose cron names no real date ({shown})"
+    return ""
+
+
+def _github_runs(data: dict[str, Any], name: str) -> list[PytestRun]:
+    never = _github_triggers(data, name)
+    env0 = env_of(data.get("env"), {})
+    wd0 = _working_dir(data.get("defaults"))
+    shell0 = _shell(data.get("defaults"))
+    runs: list[PytestRun] = []
+    jobs = data.get("jobs")
+    for job_id, job in jobs.items() if isinstance(jobs, dict) else []:
+        if not isinstance(job, dict):
+            continue
+        job_runs: list[PytestRun] = []
+        env1 = env_of(job.get("env"), env0)
+        wd1 = _working_dir(job.get("defaults")) or wd0
+        shell1 = _shell(job.get("defaults")) or shell0
+        steps = job.get("steps")
+        for step in steps if isinstance(steps, list) else []:
+            if not isinstance(step, dict) or not isinstance(step.get("run"), str):
+                continue
+            env2 = env_of(step.get("env"), env1)
+            wd = step.get("working-directory") if isinstance(step.get("working-directory"), str) else wd1
+            cwd = resolve(".", expand(wd, env2)) if wd else "."
+            step_runs = located(_step_runs(step, env2, cwd, step.get("shell") or shell1), name)
+            if _constant(step.get("if")) is False:
+                step_runs = _masked(
+                    step_runs,
+                    f"{name}:{line_of(step, 'if')}: `if: {shown(step.get('if'))}` never runs the step",
+                )
+            elif _constant(step.get("continue-on-error")) is not False and "continue-on-error" in step:
+                where = f"{name}:{line_of(step, 'continue-on-error')}"
+                step_runs = _masked(
+                    step_runs, f"{where}: `continue-on-error: {shown(step['continue-on-error'])}` on the step"
+                )
+            job_runs += step_runs
+        if _constant(job.get("if")) is False:
+            job_runs = _masked(
+                job_runs,
+                f"{name}:{line_of(job, 'if')}: `if: {shown(job.get('if'))}` never runs the job {job_id}",
+            )
+        elif "continue-on-error" in job and _constant(job.get("continue-on-error")) is not False:
+            where = f"{name}:{line_of(job, 'continue-on-error')}"
+            job_runs = _masked(
+                job_runs,
+                f"{where}: `continue-on-error: {shown(job['continue-on-error'])}` on the job {job_id}",
+            )
+        runs += job_runs
+    return _masked(runs, never) if never else runs
+
+
+def _step_runs(step: Any, env: dict[str, str], cwd: str | None, shell: Any) -> list[PytestRun]:
+    """A `run:` block read as GitHub's shell reads it: `bash -e` has no pipefail; an
+    explicit `shell: bash` is `bash -eo pipefail`."""
+    text = step["run"]
+    line = line_of(step, "run")
+    # a block scalar (`run: |`) starts on the next line; a plain one on the key's line
+    first = line + 1 if line and text.endswith("\n") else line
+    pipefail = isinstance(shell, str) and shell.strip() == "bash"
+    note = "GitHub's default shell `bash -e` has no pipefail" if shell is None else f"`shell: {shell}`"
+    return shell_runs(block_lines(text, first), env, cwd, pipefail=pipefail, pipefail_note=note)[0]
+
+
+def _working_dir(defaults: Any) -> str | None:
+    if isinstance(defaults, dict) and isinstance(defaults.get("run"), dict):
+        value = defaults["run"].get("working-directory")
+        return value if isinstance(value, str) else None
+    return None
+
+
+def _shell(defaults: Any) -> str | None:
+    if isinstance(defaults, dict) and isinstance(defaults.get("run"), dict):
+        value = defaults["run"].get("shell")
+        return value if isinstance(value, str) else None
+    return None
+
+
+# --- finding the configs -------------------------------------------------------------
+
+
+def config_runs(data: Any, name: str = "ci") -> list[PytestRun]:
+    """The pytest runs of a parsed GitHub workflow or GitLab config, masked ones included."""
+    from .gitlab import gitlab_runs
+
+    if not isinstance(data, dict):
+        return []
+    if isinstance(data.get("jobs"), dict):
+        return _github_runs(data, name)
+    return gitlab_runs(data, name)
+
+
+def find_ci(root: Path, git: GitState) -> list[CIConfig]:
+    """GitHub workflows and GitLab configs at the project root and the repository top.
+
+    GitHub reads workflows only at the repository top; a GitLab config elsewhere may be
+    included or set as the project's CI file, but its jobs still start at the top.
+    """
+    in_sub = git.toplevel is not None and git.toplevel.resolve() != root.resolve()
+    folders = [root, git.toplevel] if in_sub and git.toplevel is not None else [root]
+    found: list[CIConfig] = []
+    for folder in folders:
+        workflows = folder / ".github" / "workflows"
+        files = (
+            sorted(workflows.glob("*.yml")) + sorted(workflows.glob("*.yaml")) if workflows.is_dir() else []
+        )
+        gitlab = folder / ".gitlab-ci.yml"
+        if gitlab.is_file():
+            files.append(gitlab)
+        names = [f.relative_to(folder).as_posix() for f in files]
+        if folder is root:
+            tracked = {n for n in names if n in git.tracked}
+        else:  # configs at the repository top, outside the project folder: one more git call
+            listed = git_output(folder, "ls-files", "-z", "--", *names) if names else ""
+            tracked = {p for p in (listed or "").split("\0") if p}
+        for file, name in zip(files, names, strict=True):
+            note = ""
+            if in_sub and folder is root and name.startswith(".github/"):
+                note = "GitHub runs only workflows at the repository top"
+            runs = tuple(config_runs(load_yaml(file), name))
+            found.append(CIConfig(path=file, name=name, runs=runs, tracked=name in tracked, note=note))
+    return found

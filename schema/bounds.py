@@ -1,0 +1,220 @@
+"""Bounds that can never fail: `validate` refuses them at their line.
+
+A check whose bound lies at or beyond the range of what it measures passes whatever the
+model does: a gap of rates in [0, 1] against `max_gap: 1`, a KS D against `max: 1`, a
+flip rate against `max_flip_rate: 1`, a ROC AUC against `min: 0`. Such a spec would make
+every check green without judging anything, so it is refused; so is a `min` of 0.5 on
+ROC AUC or balanced accuracy, which scores of noise reach in every group. Bounds in a measure with no
+upper end (PSI, chi-square w, log loss, RMSE, a regressor's tolerance in target units,
+milliseconds) are not capped. `BOUND_FIELDS` lists every bound field of the spec models
+with its rule, so a new bound cannot be added without deciding its limit
+(tests/schema/test_bounds.py walks the models against it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from .models import Spec
+from .types import Metric, Mode, Task
+
+Loc = tuple[str | int, ...]
+Finding = tuple[Loc, str]
+
+#: Metrics whose value lies in [0, 1]: a gap, drop or tolerance of 1 covers their range.
+UNIT_METRICS = frozenset(
+    {
+        Metric.ROC_AUC,
+        Metric.ACCURACY,
+        Metric.BALANCED_ACCURACY,
+        Metric.PRECISION,
+        Metric.RECALL,
+        Metric.F1,
+        Metric.BRIER,
+        Metric.SELECTION_RATE,
+        Metric.FPR,
+        Metric.FNR,
+    }
+)
+#: Metrics where lower is better (a `min` is then the worst acceptable value from above).
+LOWER_IS_BETTER = frozenset({Metric.LOG_LOSS, Metric.BRIER, Metric.FPR, Metric.FNR, Metric.RMSE, Metric.MAE})
+#: Metrics that scores of noise put at 0.5 whatever the data: a `min` at or below it tests nothing.
+CHANCE_HALF = frozenset({Metric.ROC_AUC, Metric.BALANCED_ACCURACY})
+#: Drift statistics bounded by 1 (KS D, Jensen-Shannon distance in base 2); PSI and w are not.
+UNIT_STATISTICS = frozenset({"ks", "jensenshannon"})
+
+#: Every bound field of the spec models ("Model.field") and the rule that caps it, or why
+#: it has no never-failing limit. Walked by a test against the models.
+BOUND_FIELDS: dict[str, str] = {
+    "Fairness.max_gap": "rate metrics: >= 1 never fails",
+    "Fairness.min": "rate metrics: 0 (higher is better) or 1 (lower is better) never fails; "
+    "roc_auc, balanced_accuracy: 0.5 passes noise",
+    "Fairness.demographic_parity_difference": ">= 1 never fails",
+    "Fairness.equalized_odds_difference": ">= 1 never fails",
+    "NumericDrift.max": "ks, jensenshannon: >= 1 never fails; psi, chi2 unbounded",
+    "CategoricalDrift.max": "ks, jensenshannon: >= 1 never fails; psi, chi2 unbounded",
+    "TargetDrift.max": "ks, jensenshannon: >= 1 never fails; psi, chi2 unbounded",
+    "PredictionDrift.max": "ks, jensenshannon: >= 1 never fails; psi, chi2 unbounded",
+    "Baseline.min_lift": "negative never fails the point of the check (the model may lose to a dummy)",
+    "Previous.max_drop": "rate metrics: >= 1 never fails",
+    "Retrain.tolerance": "rate metrics: >= 1 never fails",
+    "Regression.max_flip_rate": ">= 1 never fails",
+    "Regression.tolerance": "target units (regression): not capped",
+    "Determinism.tolerance": "classifier probabilities or labels: >= 1 never fails; regression: target units",
+    "Golden.tolerance": "classifier probabilities or labels: >= 1 never fails; regression: target units",
+    "Explainability.top_k": "with expect_top, >= the number of features never fails",
+    "Explainability.expect_top": "empty while automated: the top-k check judges nothing",
+    "Expect.min_rows": "0 never fails",
+    "Expect.max_rows": "no finite never-failing limit",
+    "Expect.range": "predictions of any range: not capped",
+    "ColumnExpect.min": "data of any range: not capped",
+    "ColumnExpect.max": "data of any range: not capped",
+    "SkewDrift.max_change": "skewness change is unbounded: not capped",
+    "Latency.p50_ms": "time is unbounded: not capped",
+    "Latency.p95_ms": "time is unbounded: not capped",
+    "Batch.max_ms": "time is unbounded: not capped",
+    "Memory.max_mb": "memory is unbounded: not capped",
+    "PredictionLog.max_growth_pct": "growth is unbounded: not capped",
+    "KAnonymity.min_k": "1 never fails: the model's ge=2 refuses it",
+}
+
+
+def check_bounds(spec: Spec) -> Iterator[Finding]:
+    """Every bound of `spec` that no model, data or run could fail, located."""
+    yield from _fairness(spec)
+    yield from _drift(spec)
+    yield from _baseline(spec)
+    yield from _determinism(spec)
+    yield from _explainability(spec)
+    for i, st in enumerate(spec.pipeline.stages if spec.pipeline else []):
+        if st.expect is not None and st.expect.min_rows == 0:
+            yield (
+                ("pipeline", "stages", i, "expect", "min_rows"),
+                "min_rows 0 can never fail (every output has at least 0 rows); use at least 1",
+            )
+    collab = spec.collaboration
+    if collab is not None and collab.regression is not None and collab.regression.max_flip_rate >= 1:
+        yield (
+            ("collaboration", "regression", "max_flip_rate"),
+            f"max_flip_rate {collab.regression.max_flip_rate:g} can never fail (a flip rate is at "
+            "most 1); use a bound below 1",
+        )
+
+
+def _never(name: str, value: float, why: str) -> str:
+    return f"{name} {value:g} can never fail ({why}); use a bound below 1"
+
+
+def _fairness(spec: Spec) -> Iterator[Finding]:
+    f = spec.fairness
+    if f is None:
+        return
+    for metric, gap in f.max_gap.items():
+        if metric in UNIT_METRICS and gap >= 1:
+            yield (
+                ("fairness", "max_gap", metric.value),
+                _never(f"max_gap {metric.value}", gap, f"{metric.value} lies in [0, 1], so no gap exceeds 1"),
+            )
+    for metric, minimum in f.min.items():
+        if metric not in UNIT_METRICS:
+            continue
+        if metric in LOWER_IS_BETTER and minimum >= 1:
+            yield (
+                ("fairness", "min", metric.value),
+                f"min {metric.value} {minimum:g} can never fail ({metric.value} is at most 1 and lower "
+                "is better); use a bound below 1",
+            )
+        elif metric in CHANCE_HALF and minimum <= 0.5:
+            yield (
+                ("fairness", "min", metric.value),
+                f"min {metric.value} {minimum:g} passes a model with no skill (scores of noise get "
+                f"{metric.value} about 0.5 in every group); use a bound above 0.5",
+            )
+        elif metric not in LOWER_IS_BETTER and minimum <= 0:
+            yield (
+                ("fairness", "min", metric.value),
+                f"min {metric.value} {minimum:g} can never fail ({metric.value} is at least 0); "
+                "use a bound above 0",
+            )
+    for name in ("demographic_parity_difference", "equalized_odds_difference"):
+        value = getattr(f, name)
+        if value is not None and value >= 1:
+            yield ("fairness", name), _never(name, value, "a difference of rates is at most 1")
+
+
+def _statistic(loc: Loc, method: str, value: float) -> Iterator[Finding]:
+    if method in UNIT_STATISTICS and value >= 1:
+        label = "KS D" if method == "ks" else "the Jensen-Shannon distance"
+        yield loc, _never(f"max {method}", value, f"{label} is at most 1")
+
+
+def _drift(spec: Spec) -> Iterator[Finding]:
+    d = spec.drift
+    if d is not None:
+        yield from _statistic(("drift", "numeric", "max"), d.numeric.method.value, d.numeric.max)
+        yield from _statistic(("drift", "categorical", "max"), d.categorical.method.value, d.categorical.max)
+        if d.target is not None:
+            yield from _statistic(("drift", "target", "max"), d.target.method.value, d.target.max)
+    det = spec.determinism
+    if det is not None and det.prediction_drift is not None:
+        pd_ = det.prediction_drift
+        yield from _statistic(("determinism", "prediction_drift", "max"), pd_.method.value, pd_.max)
+
+
+def _baseline(spec: Spec) -> Iterator[Finding]:
+    b = spec.baseline
+    if b is not None:
+        if b.min_lift < 0:
+            yield (
+                ("baseline", "min_lift"),
+                f"min_lift {b.min_lift:g} is negative: it passes a model that loses to a dummy; "
+                "use 0 or more",
+            )
+        if b.previous is not None and b.metric in UNIT_METRICS and b.previous.max_drop >= 1:
+            yield (
+                ("baseline", "previous", "max_drop"),
+                _never(
+                    "max_drop", b.previous.max_drop, f"{b.metric.value} lies in [0, 1], so no drop exceeds 1"
+                ),
+            )
+    r = spec.reproducibility
+    if (
+        r is not None
+        and r.retrain is not None
+        and r.retrain.metric in UNIT_METRICS
+        and r.retrain.tolerance >= 1
+    ):
+        yield (
+            ("reproducibility", "retrain", "tolerance"),
+            _never("tolerance", r.retrain.tolerance, f"{r.retrain.metric.value} lies in [0, 1]"),
+        )
+
+
+def _determinism(spec: Spec) -> Iterator[Finding]:
+    det = spec.determinism
+    bounded = spec.project.task != Task.REGRESSION and spec.predict_method in ("predict_proba", "predict")
+    if det is None or not bounded:
+        return  # a regressor's (or a raw score's) tolerance is in its own units: not capped
+    why = f"a classifier's {spec.predict_method} outputs differ by at most 1"
+    if det.tolerance >= 1:
+        yield ("determinism", "tolerance"), _never("tolerance", det.tolerance, why)
+    if det.golden is not None and det.golden.tolerance >= 1:
+        yield ("determinism", "golden", "tolerance"), _never("tolerance", det.golden.tolerance, why)
+
+
+def _explainability(spec: Spec) -> Iterator[Finding]:
+    e = spec.explainability
+    if e is None or e.mode != Mode.AUTOMATED:
+        return
+    if not e.expect_top:
+        yield (
+            ("explainability", "expect_top"),
+            "expect_top is empty: name at least one feature the model must rank in its top_k "
+            "(else nothing about the importances is judged)",
+        )
+    elif e.top_k >= len(spec.data.features):
+        yield (
+            ("explainability", "top_k"),
+            f"top_k {e.top_k} can never fail: the model has {len(spec.data.features)} features, so every "
+            "feature is in the top k; use a smaller top_k",
+        )
