@@ -43,8 +43,8 @@ SPEC_SUBSTITUTIONS = (
     ('  expires: "2027-11-01"', "  expires: {{ cookiecutter.expires | yaml }}"),
     ('planned: "2027-09-01"', "planned: {{ cookiecutter.next_planned | yaml }}"),
     # The locked Python: `mlprod init` writes the major.minor of the interpreter it runs on.
-    ('  python: "3.11" ', '  python: {{ cookiecutter.python | yaml }} '),
-    ('python: ["3.11"]}', 'python: [{{ cookiecutter.python | yaml }}]}'),
+    ('  python: "3.11" ', "  python: {{ cookiecutter.python | yaml }} "),
+    ('python: ["3.11"]}', "python: [{{ cookiecutter.python | yaml }}]}"),
 )
 
 

@@ -185,7 +185,7 @@ def _baseline(ctx: Context) -> str | None:
     return render_template("notebooks/baseline.nb.jinja", **data)
 
 
-#: notebook file -> (concern, builder); the concerns match generator/rubric.py's notebook map.
+#: notebook file -> (concern, builder); the concerns match mlprod/score/rubric.py's notebook map.
 NOTEBOOKS = {
     "drift.ipynb": ("bias", _drift),
     "bias.ipynb": ("bias", _bias),

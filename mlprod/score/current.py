@@ -9,7 +9,6 @@ here. The render also gives the suite's fingerprint and each concern's node ids.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from mlprod.errors import MlprodError
@@ -39,13 +38,16 @@ class Render:
         return [f for f in self.files if f.concern == concern]
 
 
-def _state(root: Path, art: Any, text: str) -> str:
+def _state(pd: Any, art: Any, text: str) -> str:
+    """ "ok", "missing" or "edited": the file on disk (read through the folder handles of
+    `pd`, a `generator.writer.ProjectDir`, never through a symlink) against `text`."""
     from mlprod.generator import writer
     from mlprod.generator.headers import block_markers
 
     try:
-        old = writer.read_text(writer.safe_target(root, art.path))
-    except MlprodError:
+        writer.check_rel_path(art.path)
+        old = pd.read_text(art.path)
+    except (MlprodError, ValueError):
         return "edited"  # a symlink or a folder where the file belongs
     if old is None:
         return "missing"
@@ -81,10 +83,13 @@ def render_project(loaded: Any) -> Render:
         finished = [(art, finish(art, ctx, notebooks=False)) for art in artifacts]
     except MlprodError as exc:
         return Render(problem=f"`mlprod generate` cannot render this spec: {exc}")
+    from mlprod.generator.writer import ProjectDir
+
     out = Render()
-    for art, text in finished:
-        state = _state(root, art, text)
-        out.files.append(Rendered(art.path, art.concern, art.kind.value, art.managed, state))
+    with ProjectDir(root) as pd:
+        for art, text in finished:
+            state = _state(pd, art, text)
+            out.files.append(Rendered(art.path, art.concern, art.kind.value, art.managed, state))
     suite = suite_summary(ctx, loaded.text, finished)
     if suite is not None:
         out.fingerprint = suite["fingerprint"]

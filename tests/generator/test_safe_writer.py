@@ -14,10 +14,10 @@ from types import SimpleNamespace
 
 import pytest
 from mlprod.generator import writer
-from mlprod.generator.badge import render_badge
 
 from mlprod.commands.score import write_badge
 from mlprod.errors import RefusedError
+from mlprod.score.badge import render_badge
 
 
 def _mine(data: bytes) -> bool:
@@ -94,7 +94,7 @@ def test_stale_temporaries_of_the_target_are_removed(root: Path) -> None:
 
 
 def _report(total: int = 18) -> SimpleNamespace:
-    return SimpleNamespace(total=total, max=20)
+    return SimpleNamespace(total=total, max=20, failing=0)
 
 
 def test_badge_through_a_planted_symlink_is_refused(root: Path, tmp_path: Path) -> None:

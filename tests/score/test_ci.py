@@ -7,7 +7,7 @@ below 2 with the exact reason: the file, the line and the construct.
 from __future__ import annotations
 
 import pytest
-from conftest import GITHUB_CI
+from scorekit import GITHUB_CI
 
 from mlprod.score.ci import config_runs
 from mlprod.score.cron import cron_never_fires

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import ALL
+from scorekit import ALL
 
 from mlprod.errors import UsageError
 from mlprod.score.git import read_git

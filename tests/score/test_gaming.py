@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import xml.etree.ElementTree as ET
 
-from conftest import ALL
+from scorekit import ALL
 
 from mlprod.cli import main
 
@@ -55,7 +55,7 @@ def test_a_handwritten_junit_with_a_copied_fingerprint_misses_the_generated_test
 
 def test_a_handwritten_junit_of_failures_is_loud(full, capsys, tmp_path):
     path = handmade(full, outcome="failed")
-    badge = tmp_path / "badge.svg"
+    badge = full.root / "badge.svg"
     code, out = run(full, "--results", str(path), "--badge", str(badge), capsys=capsys)
     assert code == 1
     rows = [line for line in out.splitlines() if line.split()[:1] and line.split()[0] in ALL]
@@ -81,7 +81,7 @@ def test_a_real_run_with_failures_keeps_the_level_and_reads_failing(full, capsys
     assert report.total_text == "20/20, 3 tests failing"
     bias = report.concerns[ALL.index("bias")]
     assert bias.level == 2 and bias.failing == 2
-    badge = tmp_path / "b.svg"
+    badge = full.root / "b.svg"
     code, out = run(full, "--badge", str(badge), capsys=capsys)
     assert code == 1
     line = next(x for x in out.splitlines() if x.startswith("  bias"))

@@ -80,11 +80,7 @@ def test_the_credit_example_after_a_real_run_scores_20(tmp_path):
     assert_full_marks(score(root))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the credit template's .gitignore still ignores mlprod.lock and tests/golden/ until issue 14 "
-    "item 1 lands (score rightly says 'not versioned'); remove this mark when it does",
-)
 def test_the_demo_scores_20_with_nothing_failing(tmp_path):
     ok([sys.executable, "-m", "mlprod", "demo", str(tmp_path / "demo")], tmp_path)
-    assert_full_marks(score(tmp_path / "demo", "--results", "reports/junit.xml"))
+    # The junit.xml of the CI job the demo ran (mlprod ci run), as CI would upload it.
+    assert_full_marks(score(tmp_path / "demo", "--results", "reports/ci-run/junit.xml"))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from conftest import ALL
+from scorekit import ALL
 
 from mlprod.score import git as score_git
 

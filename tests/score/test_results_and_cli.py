@@ -7,7 +7,7 @@ import shutil
 import xml.etree.ElementTree as ET
 
 import pytest
-from conftest import ALL, REFERENCE
+from scorekit import ALL, REFERENCE
 
 from mlprod import CONCERNS
 from mlprod.cli import main
