@@ -97,6 +97,7 @@ def render_suites(ctx: Context) -> list[Artifact]:
             continue
         text = render_template(f"tests/test_{concern}.py.jinja", concern=literal(concern), **data)
         out.append(Artifact(f"{tests}/test_{concern}.py", text, Kind.PYTHON, concern=concern))
+    out.extend(_serving_suite(spec, tests))
     if out:
         text = render_template(
             "tests/conftest.py.jinja",
@@ -337,3 +338,33 @@ _BUILDERS = {
     "explainability": _explainability,
     "collaboration": _collaboration,
 }
+
+
+def _serving_suite(spec: Spec, tests: PurePosixPath) -> list[Artifact]:
+    """test_serving.py: checks against the deployed endpoint, each marked with its own concern
+    (golden replay and repeat: determinism; latency and bad requests: infrastructure), so the
+    file belongs to no single concern. Only the automated concerns' tests are written."""
+    sv = spec.serving
+    if sv is None:
+        return []
+    wanted = set(automated(spec))
+    det = spec.determinism if "determinism" in wanted else None
+    infra = "infrastructure" in wanted
+    data: Data = {
+        "golden": assign("GOLDEN", det.golden.model_dump(mode="json")) if det and det.golden else None,
+        "repeat": det is not None,
+        "tolerance": assign("TOLERANCE", det.tolerance) if det else None,
+        "latency": infra and sv.budget is not None,
+        "robustness": infra,
+    }
+    if not any(data.values()):
+        return []
+    text = render_template(
+        "tests/test_serving.py.jinja",
+        serving=assign("SERVING", sv.model_dump(mode="json")),
+        dataset=assign("DATASET", eval_dataset(spec)),
+        determinism=literal("determinism"),
+        infrastructure=literal("infrastructure"),
+        **data,
+    )
+    return [Artifact(f"{tests}/test_serving.py", text, Kind.PYTHON, concern=None)]
