@@ -31,6 +31,7 @@ FILES = (
     "prepare.py",
     "requirements.lock",
     "scripts/measure.py",
+    "serve.py",
 )
 
 # Exact lines of the example spec that become cookiecutter variables (each must match once).

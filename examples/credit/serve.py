@@ -24,10 +24,9 @@ from collections.abc import Callable
 from typing import Any
 
 import pandas as pd
+from credit.model import CATEGORICAL, FEATURES, NUMERIC, load_model
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
-
-from credit.model import CATEGORICAL, FEATURES, NUMERIC, load_model
 
 MODEL_NAME = "credit"
 MAX_ROWS = 10_000

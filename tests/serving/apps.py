@@ -89,7 +89,6 @@ def make_app() -> Any:
         return serve.create_app(Float32Rounded(model, NUMERIC))
     if defect == "bad_row":
         import pandas as pd
-
         from credit.model import FEATURES
 
         return serve.create_app(model, validate=lambda rows: pd.DataFrame(rows).reindex(columns=FEATURES))

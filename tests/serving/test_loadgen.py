@@ -51,7 +51,9 @@ def test_closed_loop_under_reports_p99_and_open_loop_does_not() -> None:
     vt = VirtualTime()
     opened = vt.run(open_loop(stalling_server(vt), rate, seconds, clock=vt.clock, sleep=vt.sleep))
     vt = VirtualTime()
-    closed = vt.run(closed_loop(stalling_server(vt), rate, int(rate * seconds), clock=vt.clock, sleep=vt.sleep))
+    closed = vt.run(
+        closed_loop(stalling_server(vt), rate, int(rate * seconds), clock=vt.clock, sleep=vt.sleep)
+    )
     # What traffic at 50 req/s really experiences: every request on the schedule, queued.
     truth = queue_reference(np.arange(int(rate * seconds)) / rate)
     assert opened.percentile(99) == pytest.approx(np.percentile(truth, 99), abs=1e-6)

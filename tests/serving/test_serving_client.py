@@ -106,7 +106,7 @@ def test_answers_become_scores() -> None:
         decode(records, {"predictions": [0.1, 0.2]}, 3)
     with pytest.raises(ServingError, match="predictions"):
         decode(records, {"result": [0.1]}, 1)
-    with pytest.raises(ServingError, match="three columns|shape"):
+    with pytest.raises(ServingError, match="shape"):
         decode(records, {"predictions": [[0.2, 0.3, 0.5]]}, 1)
 
 
@@ -128,7 +128,9 @@ def test_latency_results_against_numpy_percentiles() -> None:
     by = {r.check: r for r in results}
     assert set(by) == {"served_p50", "served_p99", "served_error_rate"}
     assert by["served_p50"].value == pytest.approx(np.percentile(latencies, 50)) and by["served_p50"].passed
-    assert by["served_p99"].value == pytest.approx(np.percentile(latencies, 99)) and not by["served_p99"].passed
+    assert (
+        by["served_p99"].value == pytest.approx(np.percentile(latencies, 99)) and not by["served_p99"].passed
+    )
     assert by["served_error_rate"].value == pytest.approx(4 / 404) and not by["served_error_rate"].passed
     assert "at 50 req/s (achieved 49.5, 404 requests)" in by["served_p99"].message
 
