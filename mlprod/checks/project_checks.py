@@ -298,9 +298,15 @@ class ConcernChecks(_Base):
     # --- serving: the deployed endpoint (determinism and infrastructure) -------------------
 
     def check_serving_golden(
-        self, serving: Mapping[str, Any], path: str, dataset: str, tolerance: float
+        self,
+        serving: Mapping[str, Any],
+        dataset: str,
+        *,
+        path: str,
+        tolerance: float,
+        rows: int | None = None,
     ) -> CheckResult:
-        """Golden replay: the golden rows sent to the endpoint give the golden predictions."""
+        """Golden replay: the rows of `determinism.golden` sent to the endpoint give its predictions."""
         from .determinism import align_to_golden, read_golden
         from .serving import check_served_golden
 

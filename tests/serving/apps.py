@@ -13,7 +13,6 @@ folder CREDIT_ROOT (a prepared copy of examples/credit):
   probabilities a model logged with pyfunc_predict_fn="predict_proba" serves.
 """
 
-
 import asyncio
 import os
 import sys

@@ -121,7 +121,9 @@ def test_kserve_v2_protocol(served_credit: Path, monkeypatch: pytest.MonkeyPatch
     project = _project(served_credit)
     with server(served_credit, health="/v2/health/ready") as url:
         monkeypatch.setenv("MODEL_URL", url)
-        golden = project.check_serving_golden(serving, "tests/golden/predictions.csv", "test", 1e-9)
+        golden = project.check_serving_golden(
+            serving, "test", path="tests/golden/predictions.csv", tolerance=1e-9
+        )
         bad = project.check_serving_robustness(serving, "test")
     assert golden.passed and golden.judged and golden.details["rows"] == 100, golden.message
     assert [r.passed for r in bad] == [True, True], [r.message for r in bad]
@@ -138,7 +140,9 @@ def test_mlflow_protocol_against_a_stub(
     project = _project(served_credit)
     with server(served_credit, defect, health="/ping") as url:
         monkeypatch.setenv("MODEL_URL", url)
-        golden = project.check_serving_golden(serving, "tests/golden/predictions.csv", "test", 1e-9)
+        golden = project.check_serving_golden(
+            serving, "test", path="tests/golden/predictions.csv", tolerance=1e-9
+        )
         again = project.check_serving_repeat(serving, "test", 0.0)
     assert again.passed, again.message
     if defect == "mlflow_proba":

@@ -37,7 +37,7 @@ TOLERANCE = 0.0
 
 @pytest.mark.mlprod(concern="determinism")
 def test_served_predictions_match_golden_file(project):
-    ensure(project.check_serving_golden(SERVING, GOLDEN["path"], DATASET, GOLDEN["tolerance"]))
+    ensure(project.check_serving_golden(SERVING, DATASET, **GOLDEN))
 
 
 @pytest.mark.mlprod(concern="determinism")
