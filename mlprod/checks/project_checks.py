@@ -316,8 +316,8 @@ class ConcernChecks(_Base):
         self.require_file(path, "golden predictions", "run `mlprod record`")
         golden = read_golden(self.path(path))
         golden.path = path
-        rows = align_to_golden(self.dataset(dataset), golden, self.config.get("id_column"))
-        return check_served_golden(serving, golden, rows.loc[:, self.features_list], tolerance)
+        aligned = align_to_golden(self.dataset(dataset), golden, self.config.get("id_column"))
+        return check_served_golden(serving, golden, aligned.loc[:, self.features_list], tolerance)
 
     def check_serving_repeat(self, serving: Mapping[str, Any], dataset: str, tolerance: float) -> CheckResult:
         """The same request twice gives the same answer."""

@@ -239,29 +239,21 @@ def run_load(endpoint: Endpoint, X: Any, *, rate: float, duration_s: float, warm
     import json
 
     bodies = [json.dumps(encode(endpoint, X.iloc[i : i + 1])).encode() for i in range(len(X))]
-    headers = {"content-type": "application/json", **endpoint.headers}
-    return asyncio.run(_load(endpoint, bodies, headers, rate, duration_s, warmup_s))
+    return asyncio.run(_load(endpoint, bodies, rate, duration_s, warmup_s))
 
 
 async def _load(
-    endpoint: Endpoint,
-    bodies: list[bytes],
-    headers: dict[str, str],
-    rate: float,
-    duration_s: float,
-    warmup_s: float,
+    endpoint: Endpoint, bodies: list[bytes], rate: float, duration_s: float, warmup_s: float
 ) -> LoadReport:
-    import httpx
+    from .serving_http import LeanClient
 
-    limits = httpx.Limits(max_connections=256, max_keepalive_connections=256)
-    async with httpx.AsyncClient(
-        timeout=endpoint.timeout_s, limits=limits, follow_redirects=False, trust_env=False
-    ) as client:
+    client = LeanClient(endpoint.predict_url, endpoint.headers)
 
-        async def send(i: int) -> bool:
-            response = await client.post(
-                endpoint.predict_url, content=bodies[i % len(bodies)], headers=headers
-            )
-            return 200 <= response.status_code < 300
+    async def send(i: int) -> bool:
+        status = await asyncio.wait_for(client.post(bodies[i % len(bodies)]), endpoint.timeout_s)
+        return 200 <= status < 300
 
+    try:
         return await open_loop(send, rate, duration_s, warmup_s, timeout_s=endpoint.timeout_s)
+    finally:
+        await client.aclose()
