@@ -368,3 +368,23 @@ def _serving_suite(spec: Spec, tests: PurePosixPath) -> list[Artifact]:
         **data,
     )
     return [Artifact(f"{tests}/test_serving.py", text, Kind.PYTHON, concern=None)]
+
+
+def marked_concerns(text: str) -> dict[str, str]:
+    """{test function: concern} from each test's own `@pytest.mark.mlprod(concern=...)` marker.
+
+    For test_serving.py, whose tests belong to two concerns: run records and node ids map
+    its tests by these markers instead of by the file's name.
+    """
+    import ast
+
+    out: dict[str, str] = {}
+    for node in ast.parse(text).body:
+        if not isinstance(node, ast.FunctionDef) or not node.name.startswith("test"):
+            continue
+        for dec in node.decorator_list:
+            if isinstance(dec, ast.Call) and ast.unparse(dec.func) == "pytest.mark.mlprod":
+                for kw in dec.keywords:
+                    if kw.arg == "concern" and isinstance(kw.value, ast.Constant):
+                        out[node.name] = str(kw.value.value)
+    return out

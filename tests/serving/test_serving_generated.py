@@ -24,6 +24,7 @@ sys.path.insert(0, str(TESTS / "generator"))
 from helpers import credit_spec_text  # noqa: E402
 from injection_corpus import CORPUS  # noqa: E402
 from mlprod.generator.base import Context  # noqa: E402
+from mlprod.generator.units import suites  # noqa: E402
 from mlprod.generator.units.ci_github import ci_github  # noqa: E402
 from mlprod.generator.units.suites import render_suites  # noqa: E402
 from mlprod.schema import parse_spec_text  # noqa: E402
@@ -81,6 +82,12 @@ def test_serving_tests_are_marked_with_their_own_concern() -> None:
     }
     assert "pytestmark" not in source
     assert "'STAGING_MODEL_URL'" in source or '"STAGING_MODEL_URL"' in source
+
+
+def test_marked_concerns_reads_the_same_markers() -> None:
+    source = serving_file(spec_text())
+    assert source is not None
+    assert suites.marked_concerns(source) == marked_concerns(source)
 
 
 def test_no_serving_section_no_file() -> None:
