@@ -22,7 +22,11 @@ def test_generated_suite_passes_on_the_example(prepared_credit: Path) -> None:
     # every concern is tested, and every test carries its concern as a JUnit property
     assert {o.concern for o in outcomes.values()} == set(CONCERNS)
     for name, o in outcomes.items():
-        assert o.concern == name.split("::")[0].removeprefix("test_").removesuffix(".py"), name
+        module = name.split("::")[0].removeprefix("test_").removesuffix(".py")
+        if module == "serving":  # its tests carry their own concern each (issue 18)
+            assert o.concern in ("determinism", "infrastructure"), name
+        else:
+            assert o.concern == module, name
     # the only optional input of the example (the prediction log) exists: nothing is skipped
     assert not [n for n, o in outcomes.items() if o.status == "skipped"]
     assert len(outcomes) >= 60
