@@ -2,18 +2,18 @@
 
 Each defect is caught by exactly its own check: a float32 cast with rounded probabilities
 by golden replay, a 300 ms stall every 2 s by the open-loop p99 (p50 still passes), a 500
-on a bad row by the bad-request check. The healthy server passes all four. Budgets (in the
-example's mlprod.yaml) leave at least 10x over the healthy server's p50 and p99 on an idle
-machine; the stall pushes p99 to ~300 ms.
+on a bad row by the bad-request check. The healthy server passes all four. The example's
+budget (p50 200 ms, p99 250 ms) leaves 10x over the healthy p50 and 5x over the healthy p99
+when the machine is quiet enough (else the latency judgements skip, with the figures); the
+stall pushes p99 to ~300 ms.
 """
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
-from conftest import BUSY_P99_MS, server
+from servekit import BUSY_P50_MS, BUSY_P99_MS, server
 from suitekit import Outcome, run_generated
 
 pytestmark = pytest.mark.slow
@@ -43,17 +43,11 @@ def _why(outcomes: dict[str, Outcome]) -> str:
 def _latency_judgeable(busy: bool, figures: dict[str, float]) -> None:
     if busy:
         pytest.skip(
-            "this machine is too busy to judge a 250 ms p99 budget: the healthy server's p99 is "
-            f"{figures['p99_ms']:.0f} ms (p50 {figures['p50_ms']:.0f} ms) at 20 req/s, "
-            f"over {BUSY_P99_MS:.0f} ms"
+            "this machine is too busy for the example's latency budget (p50 200 ms, p99 250 ms) "
+            f"to keep its 10x margin: the healthy server's p50 is {figures['p50_ms']:.0f} ms "
+            f"(at most {BUSY_P50_MS:.0f}), p99 {figures['p99_ms']:.0f} ms (at most {BUSY_P99_MS:.0f}) "
+            "at 20 req/s"
         )
-
-
-def test_healthy_figures_leave_a_10x_margin(healthy_figures: dict[str, float], busy: bool) -> None:
-    _latency_judgeable(busy, healthy_figures)
-    assert healthy_figures["p50_ms"] * 10 <= 100  # the example's p50 budget
-    assert healthy_figures["p99_ms"] * 5 <= 250  # p99 sits between the healthy and the stalled figure
-    assert healthy_figures["errors"] == 0
 
 
 def test_healthy_server_passes_every_serving_check(
@@ -102,16 +96,17 @@ def test_unset_url_judges_nothing(served_credit: Path) -> None:
 
 
 def _project(root: Path):
+    from mlprod.schema import load_spec
+
     from mlprod.checks.project import Project
 
-    sys.path.insert(0, str(root))
-    from credit.model import FEATURES
+    FEATURES = list(load_spec(root / "mlprod.yaml").spec.data.features)
 
     config = {
         "features": FEATURES,
         "datasets": {"test": "data/test.csv"},
         "id_column": "application_id",
-        "model": {"load": "credit.model:load_model", "predict": "predict_proba"},
+        "model": {"load": "credit.model:load_model", "predict": "predict_proba"},  # not loaded here
     }
     return Project(root, config)
 

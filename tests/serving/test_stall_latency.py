@@ -16,7 +16,7 @@ import time
 
 import pandas as pd
 import pytest
-from conftest import free_port
+from servekit import free_port
 
 from mlprod.checks.serving import check_served_latency
 
@@ -97,6 +97,12 @@ def test_stalls_fail_p99_and_pass_p50(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_without_stalls_every_figure_passes(monkeypatch: pytest.MonkeyPatch) -> None:
-    results = _results("healthy", monkeypatch)
+    # A machine that itself stalls the processes for over 250 ms (other work on a shared
+    # runner) makes a healthy run fail, correctly measured; a second run must then pass.
+    # The stall test above needs no such allowance: stalls only add latency.
+    for attempt in (1, 2):
+        results = _results("healthy", monkeypatch)
+        if all(r.passed for r in results.values()) or attempt == 2:
+            break
     assert all(r.passed for r in results.values()), [r.message for r in results.values()]
     assert abs(results["served_p50"].details["achieved_rps"] - 20.0) < 1.0
