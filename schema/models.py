@@ -6,9 +6,11 @@ to each other live in `rules.py`, so each can report the exact location it is ab
 
 from __future__ import annotations
 
+import re
+from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, field_validator
+from pydantic import AfterValidator, Field, WithJsonSchema, field_validator
 from pydantic_core import PydanticCustomError
 
 from .types import (
@@ -414,6 +416,63 @@ class Collaboration(Concern):
     regression: Regression | None = None
 
 
+# --- serving: checks against the deployed endpoint (determinism and infrastructure) ----
+
+_ENV_RE = re.compile(r"^[A-Z_][A-Z0-9_]{0,99}$")
+
+
+def _env_name(value: str) -> str:
+    if not _ENV_RE.fullmatch(value):
+        raise ValueError(
+            f"{value!r} is not an environment variable name such as MODEL_URL: the spec names the "
+            "variable, the value (a URL, a token) stays out of it"
+        )
+    return value
+
+
+#: An environment variable name: where the URL, or a header's value, comes from.
+EnvName = Annotated[
+    str, AfterValidator(_env_name), WithJsonSchema({"type": "string", "pattern": _ENV_RE.pattern})
+]
+#: An HTTP header name (RFC 9110 token).
+HeaderName = Annotated[str, Field(pattern=r"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$", max_length=100)]
+
+
+class ServingProtocol(StrEnum):
+    RECORDS = "records"
+    MLFLOW = "mlflow"
+    KSERVE_V2 = "kserve_v2"
+
+
+class ServingLoad(StrictModel):
+    """The open-loop schedule of the latency check: `rate_per_s` requests a second, bounded."""
+
+    rate_per_s: float = Field(default=20.0, gt=0, le=2000)
+    duration_s: float = Field(default=10.0, gt=0, le=300)
+    warmup_s: float = Field(default=2.0, ge=0, le=60)
+
+
+class ServingBudget(StrictModel):
+    p50_ms: NonNegFloat | None = None
+    p95_ms: NonNegFloat | None = None
+    p99_ms: NonNegFloat | None = None
+    max_error_rate: Fraction = 0.0
+
+
+class Serving(StrictModel):
+    """Where the deployed model answers (the URL comes from an environment variable, never a literal)."""
+
+    url_env: EnvName = "MODEL_URL"
+    protocol: ServingProtocol = ServingProtocol.RECORDS
+    model_name: str | None = Field(default=None, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", max_length=200)
+    health_path: str = Field(default="/health", pattern=r"^/[A-Za-z0-9/_.~-]*$", max_length=200)
+    headers_env: dict[HeaderName, EnvName] = Field(default_factory=dict)
+    timeout_s: float = Field(default=5.0, gt=0, le=120)
+    start: NonEmptyStr | None = None  # CI only: the command that starts the server
+    load: ServingLoad = Field(default_factory=ServingLoad)
+    budget: ServingBudget | None = None
+
+
 # --- outputs and score -----------------------------------------------------------------
 
 
@@ -449,6 +508,7 @@ class Spec(StrictModel):
     reproducibility: Reproducibility | None = None
     explainability: Explainability | None = None
     collaboration: Collaboration | None = None
+    serving: Serving | None = None
     outputs: Outputs = Field(default_factory=Outputs)
     score: ScoreBar = Field(default_factory=ScoreBar)
 

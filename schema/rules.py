@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from itertools import pairwise
 
 from .models import Expect, Spec
 from .types import EMAIL_RE, HANDLE_RE, Mode, Task
@@ -31,7 +32,54 @@ def check_rules(spec: Spec) -> list[Finding]:
     from .bounds import check_bounds
     from .names import name_limit_rules
 
-    return [*_rules(spec), *_ci_rules(spec), *name_limit_rules(spec), *check_bounds(spec)]
+    return [
+        *_rules(spec),
+        *_ci_rules(spec),
+        *_serving_rules(spec),
+        *name_limit_rules(spec),
+        *check_bounds(spec),
+    ]
+
+
+#: Most requests one latency check may send (warm-up included): load tests stay bounded.
+MAX_SERVING_REQUESTS = 50_000
+
+
+def _serving_rules(spec: Spec) -> Iterator[Finding]:
+    """The serving section: protocol needs, ordered budgets, a bounded load, a safe start command."""
+    sv = spec.serving
+    if sv is None:
+        return
+    if sv.protocol == "kserve_v2" and sv.model_name is None:
+        yield (
+            ("serving", "protocol"),
+            "protocol kserve_v2 needs serving.model_name (the model in /v2/models/<name>/infer)",
+        )
+    elif sv.protocol != "kserve_v2" and sv.model_name is not None:
+        yield (
+            ("serving", "model_name"),
+            f"model_name is used by protocol kserve_v2 only, not {sv.protocol.value}",
+        )
+    if sv.budget is not None:
+        set_ = [(k, v) for k in ("p50_ms", "p95_ms", "p99_ms") if (v := getattr(sv.budget, k)) is not None]
+        for (lo_name, lo), (hi_name, hi) in pairwise(set_):
+            if lo > hi:
+                yield ("serving", "budget", hi_name), f"{hi_name} {hi:g} is below {lo_name} {lo:g}"
+    requests = sv.load.rate_per_s * (sv.load.duration_s + sv.load.warmup_s)
+    if requests > MAX_SERVING_REQUESTS:
+        yield (
+            ("serving", "load"),
+            f"this schedule sends {requests:,.0f} requests, more than {MAX_SERVING_REQUESTS:,}: "
+            "lower rate_per_s or duration_s",
+        )
+    if sv.start is not None and "${{" in sv.start:
+        yield (
+            ("serving", "start"),
+            "the start command contains '${{', which GitHub Actions would evaluate as an expression; "
+            "remove it",
+        )
+    if sv.start is not None and any(ch in sv.start for ch in "\r\n\0"):
+        yield ("serving", "start"), "the start command must be one line"
 
 
 _SHA_RE = re.compile(r"^[0-9a-f]{40}$")

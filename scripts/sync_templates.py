@@ -32,6 +32,7 @@ FILES = (
     "pytest.ini",
     "requirements.lock",
     "scripts/measure.py",
+    "serve.py",
 )
 
 # Exact lines of the example spec that become cookiecutter variables (each must match once).

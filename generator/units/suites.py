@@ -100,6 +100,7 @@ def render_suites(ctx: Context) -> list[Artifact]:
             continue
         text = render_template(f"tests/test_{concern}.py.jinja", concern=literal(concern), **data)
         out.append(Artifact(f"{tests}/test_{concern}.py", text, Kind.PYTHON, concern=concern))
+    out.extend(_serving_suite(spec, tests))
     if out:
         files = sorted([f"{tests}/conftest.py", *(a.path for a in out)])
         text = render_template(
@@ -376,13 +377,31 @@ def suite_node_ids(ctx: Context) -> dict[str, list[str]]:
 
     Node ids are relative to the spec folder: `tests/mlprod/test_bias.py::test_feature_drift[age]`.
     """
-    from mlprod.generator.units._nodeids import module_node_ids
 
     out: dict[str, list[str]] = {}
     for art in render_suites(ctx):
-        if art.concern is not None:
-            out.setdefault(art.concern, []).extend(module_node_ids(art.path, art.content))
+        if art.path.endswith("/conftest.py"):
+            continue
+        for concern, ids in _ids_by_concern(art.path, art.content, art.concern).items():
+            out.setdefault(concern, []).extend(ids)
     return {concern: sorted(ids) for concern, ids in out.items()}
+
+
+def _ids_by_concern(path: str, text: str, concern: str | None) -> dict[str, list[str]]:
+    """{concern: node ids} of one generated test module: all of the file's concern, or, for a
+    file of no single concern (test_serving.py), each test by its own marker."""
+    from mlprod.generator.units._nodeids import module_node_ids
+
+    ids = module_node_ids(path, text)
+    if concern is not None:
+        return {concern: ids}
+    marks = marked_concerns(text)
+    out: dict[str, list[str]] = {}
+    for nodeid in ids:
+        function = nodeid.split("::", 1)[1].split("[", 1)[0]
+        if function in marks:
+            out.setdefault(marks[function], []).append(nodeid)
+    return out
 
 
 def suite_summary(
@@ -390,20 +409,71 @@ def suite_summary(
 ) -> dict[str, Any] | None:
     """The manifest's `suite`: the fingerprint of the generated suite as written (`finished`:
     artifacts with their final text) and each concern's node ids; None without a suite."""
-    from mlprod.generator.units._nodeids import module_node_ids
 
     from mlprod.checks.runrecord import suite_fingerprint
 
     tests = PurePosixPath(ctx.spec.outputs.tests)
-    names = {f"{tests}/conftest.py"} | {f"{tests}/test_{c}.py" for c in CONCERNS}
+    modules = {f"{tests}/test_{c}.py" for c in CONCERNS} | {f"{tests}/test_serving.py"}
     files: dict[str, bytes] = {}
     ids: dict[str, list[str]] = {}
     for art, text in finished:
-        if art.path in names and not art.managed:
-            files[art.path] = text.encode("utf-8")
-            if art.concern is not None:
-                ids.setdefault(art.concern, []).extend(module_node_ids(art.path, text))
+        if art.managed or (art.path != f"{tests}/conftest.py" and art.path not in modules):
+            continue
+        files[art.path] = text.encode("utf-8")
+        if art.path in modules:
+            for concern, found in _ids_by_concern(art.path, text, art.concern).items():
+                ids.setdefault(concern, []).extend(found)
     if not files:
         return None
     fingerprint = suite_fingerprint(ctx.version, spec_text, files)
     return {"fingerprint": fingerprint, "tests": {c: sorted(v) for c, v in sorted(ids.items())}}
+
+
+def _serving_suite(spec: Spec, tests: PurePosixPath) -> list[Artifact]:
+    """test_serving.py: checks against the deployed endpoint, each marked with its own concern
+    (golden replay and repeat: determinism; latency and bad requests: infrastructure), so the
+    file belongs to no single concern. Only the automated concerns' tests are written."""
+    sv = spec.serving
+    if sv is None:
+        return []
+    wanted = set(automated(spec))
+    det = spec.determinism if "determinism" in wanted else None
+    infra = "infrastructure" in wanted
+    data: Data = {
+        "golden": assign("GOLDEN", det.golden.model_dump(mode="json")) if det and det.golden else None,
+        "repeat": det is not None,
+        "tolerance": assign("TOLERANCE", det.tolerance) if det else None,
+        "latency": infra and sv.budget is not None,
+        "robustness": infra,
+    }
+    if not any(data.values()):
+        return []
+    text = render_template(
+        "tests/test_serving.py.jinja",
+        serving=assign("SERVING", sv.model_dump(mode="json")),
+        dataset=assign("DATASET", eval_dataset(spec)),
+        determinism=literal("determinism"),
+        infrastructure=literal("infrastructure"),
+        **data,
+    )
+    return [Artifact(f"{tests}/test_serving.py", text, Kind.PYTHON, concern=None)]
+
+
+def marked_concerns(text: str) -> dict[str, str]:
+    """{test function: concern} from each test's own `@pytest.mark.mlprod(concern=...)` marker.
+
+    For test_serving.py, whose tests belong to two concerns: run records and node ids map
+    its tests by these markers instead of by the file's name.
+    """
+    import ast
+
+    out: dict[str, str] = {}
+    for node in ast.parse(text).body:
+        if not isinstance(node, ast.FunctionDef) or not node.name.startswith("test"):
+            continue
+        for dec in node.decorator_list:
+            if isinstance(dec, ast.Call) and ast.unparse(dec.func) == "pytest.mark.mlprod":
+                for kw in dec.keywords:
+                    if kw.arg == "concern" and isinstance(kw.value, ast.Constant):
+                        out[node.name] = str(kw.value.value)
+    return out

@@ -134,18 +134,16 @@ def _sort_key(v: float) -> float:
 
 def _shap_importance(model: Any, X: Any, predict_method: str) -> dict[str, float]:
     try:
-        import shap
+        import shap  # noqa: F401 - imported here so a missing package is a clear error
     except ImportError as exc:
         raise UsageError(
             "method `shap` needs the shap package", hint="pip install shap, or use permutation"
         ) from exc
-    import numpy as np
+    from .shap_codes import shap_importance
 
-    from .loading import predict_scores
-
-    explainer = shap.Explainer(lambda data: predict_scores(model, data, predict_method), X)
-    values = np.abs(np.asarray(explainer(X).values, dtype=float)).mean(axis=0)
-    return dict(zip(map(str, X.columns), values.tolist(), strict=True))
+    # String features are coded for SHAP's maskers (shap_codes); at most 100 background rows.
+    background = X.sample(min(len(X), 100), random_state=0) if len(X) > 100 else X
+    return shap_importance(model, X, background, predict_method)
 
 
 def check_importances_computed(importances: dict[str, float], *, subject: str = "model") -> CheckResult:

@@ -300,6 +300,52 @@ class ConcernChecks(_Base):
             min_rows=min_rows,
         )
 
+    # --- serving: the deployed endpoint (determinism and infrastructure) -------------------
+
+    def check_serving_golden(
+        self,
+        serving: Mapping[str, Any],
+        dataset: str,
+        *,
+        path: str,
+        tolerance: float,
+        rows: int | None = None,
+    ) -> CheckResult:
+        """Golden replay: the rows of `determinism.golden` sent to the endpoint give its predictions."""
+        from .determinism import align_to_golden, read_golden
+        from .serving import check_served_golden
+
+        unset = _unless_unset(serving, "determinism", "served_golden")
+        if unset is not None:  # no URL: skip before reading any data
+            return unset
+        self.require_file(path, "golden predictions", "run `mlprod record`")
+        golden = read_golden(self.path(path))
+        golden.path = path
+        aligned = align_to_golden(self.dataset(dataset), golden, self.config.get("id_column"))
+        return check_served_golden(serving, golden, aligned.loc[:, self.features_list], tolerance)
+
+    def check_serving_repeat(self, serving: Mapping[str, Any], dataset: str, tolerance: float) -> CheckResult:
+        """The same request twice gives the same answer."""
+        from .serving import check_served_repeat
+
+        return _unless_unset(serving, "determinism", "served_repeat") or check_served_repeat(
+            serving, self.X(dataset), tolerance
+        )
+
+    def check_serving_latency(self, serving: Mapping[str, Any], dataset: str) -> list[CheckResult]:
+        """Open-loop latency and error rate under `serving.load` within `serving.budget`."""
+        from .serving import check_served_latency
+
+        unset = _unless_unset(serving, "infrastructure", "served_latency")
+        return [unset] if unset else check_served_latency(serving, self.X(dataset))
+
+    def check_serving_robustness(self, serving: Mapping[str, Any], dataset: str) -> list[CheckResult]:
+        """Bad requests (a missing feature, a wrong type) get a 4xx with a message."""
+        from .serving import check_served_robustness
+
+        unset = _unless_unset(serving, "infrastructure", "served_bad_request")
+        return [unset] if unset else check_served_robustness(serving, self.X(dataset))
+
 
 TRAIN_HINT = "train the model first (in the mlprod examples: python prepare.py)"
 
@@ -312,3 +358,11 @@ def _prefixed(result: CheckResult, prefix: str) -> CheckResult:
     from dataclasses import replace
 
     return replace(result, message=prefix + result.message)
+
+
+def _unless_unset(serving: Mapping[str, Any], concern: str, check: str) -> CheckResult | None:
+    """The not-judged result when the serving URL variable is unset (checked before loading data)."""
+    from .serving_client import resolve_endpoint
+
+    result = resolve_endpoint(serving, concern, check)
+    return result if isinstance(result, CheckResult) and not result.judged else None

@@ -20,7 +20,10 @@ from .formats import (
     read_json,
     write_text_atomic,
 )
+from .registry_mlflow import MlflowRegistry
 from .release import SEMVER
+
+__all__ = ["DirectoryRegistry", "MlflowRegistry", "open_registry"]
 
 
 def _version_key(v: str) -> tuple[Any, ...]:
@@ -104,47 +107,6 @@ class DirectoryRegistry:
         meta = {**(metadata or {}), "version": version, "sha256": digest}
         write_text_atomic(dest.parent / REGISTRY_METADATA_FILE, dumps_json(meta))
         return dest
-
-
-class MlflowRegistry:
-    """MLflow's model registry (needs `mlflow`): versions of one registered model name.
-
-    The registry version's `mlprod_version` tag (set by `register`) maps semver to MLflow's
-    integer versions; sha256 comes from the `sha256` tag.
-    """
-
-    def __init__(self, name: str, tracking_uri: str | None = None) -> None:
-        try:
-            import mlflow
-        except ImportError as exc:
-            raise UsageError("registry kind `mlflow` needs mlflow: pip install mlflow") from exc
-        if tracking_uri:
-            mlflow.set_tracking_uri(tracking_uri)
-        self.name = name
-        self.client = mlflow.tracking.MlflowClient()
-
-    def describe(self) -> str:
-        return f"MLflow registered model {self.name}"
-
-    def _by_version(self) -> dict[str, Any]:
-        out = {}
-        for mv in self.client.search_model_versions(f"name='{self.name}'"):
-            tag = (mv.tags or {}).get("mlprod_version")
-            if tag:
-                out[tag] = mv
-        return out
-
-    def versions(self) -> list[str]:
-        return sorted(self._by_version(), key=_version_key)
-
-    def has(self, version: str) -> bool:
-        return version in self._by_version()
-
-    def sha256(self, version: str) -> str:
-        mv = self._by_version().get(version)
-        if mv is None:
-            raise UsageError(f"version {version} is not in {self.describe()}")
-        return str((mv.tags or {}).get("sha256", ""))
 
 
 def open_registry(

@@ -26,11 +26,18 @@ def test_generated_suite_passes_on_the_example(prepared_credit: Path) -> None:
     # every concern is tested, and every test carries its concern as a JUnit property
     assert {o.concern for o in outcomes.values()} == set(CONCERNS)
     for name, o in outcomes.items():
-        assert o.concern == name.split("::")[0].removeprefix("test_").removesuffix(".py"), name
+        module = name.split("::")[0].removeprefix("test_").removesuffix(".py")
+        if module == "serving":  # its tests carry their own concern each (issue 18)
+            assert o.concern in ("determinism", "infrastructure"), name
+        else:
+            assert o.concern == module, name
     # the only optional input of the example (the prediction log) exists; the one skip is the
     # drift within age_band, whose groups are all below drift.min_rows: not judged, with why
     skipped = {n: o.message for n, o in outcomes.items() if o.status == "skipped"}
-    assert list(skipped) == [NOT_JUDGED], skipped
+    # and the serving checks, whose MODEL_URL is unset here (tests/serving runs them)
+    served = [n for n in skipped if n.startswith("test_serving.py::")]
+    assert sorted(set(skipped) - set(served)) == [NOT_JUDGED], skipped
+    assert all("MODEL_URL" in skipped[n] for n in served), skipped
     assert "nothing to judge" in skipped[NOT_JUDGED] and "100 needed on both" in skipped[NOT_JUDGED]
     assert len(outcomes) >= 60
     # Its run time (6-9 s on 2 idle cores) is reported in the closing notes, not asserted here:
