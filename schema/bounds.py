@@ -76,6 +76,10 @@ BOUND_FIELDS: dict[str, str] = {
     "Memory.max_mb": "memory is unbounded: not capped",
     "PredictionLog.max_growth_pct": "growth is unbounded: not capped",
     "KAnonymity.min_k": "1 never fails: the model's ge=2 refuses it",
+    "ServingBudget.p50_ms": "time is unbounded: not capped",
+    "ServingBudget.p95_ms": "time is unbounded: not capped",
+    "ServingBudget.p99_ms": "time is unbounded: not capped",
+    "ServingBudget.max_error_rate": ">= 1 never fails",
 }
 
 
@@ -92,6 +96,12 @@ def check_bounds(spec: Spec) -> Iterator[Finding]:
                 ("pipeline", "stages", i, "expect", "min_rows"),
                 "min_rows 0 can never fail (every output has at least 0 rows); use at least 1",
             )
+    budget = spec.serving.budget if spec.serving is not None else None
+    if budget is not None and budget.max_error_rate >= 1:
+        yield (
+            ("serving", "budget", "max_error_rate"),
+            _never("max_error_rate", budget.max_error_rate, "an error rate is at most 1"),
+        )
     collab = spec.collaboration
     if collab is not None and collab.regression is not None and collab.regression.max_flip_rate >= 1:
         yield (

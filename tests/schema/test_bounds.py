@@ -56,6 +56,10 @@ NOT_BOUNDS = {
     "ScoreBar.min_total": "the score's own bar",
     "ScoreBar.min_each": "the score's own bar",
     "ScoreBar.signoff_max_age_days": "the score's own bar",
+    "Serving.timeout_s": "how long one request may take before it counts as an error",
+    "ServingLoad.rate_per_s": "the load schedule",
+    "ServingLoad.duration_s": "the load schedule",
+    "ServingLoad.warmup_s": "the load schedule",
 }
 
 # (field, edit of the reference spec data, location of the refusal). Each edit puts the
@@ -121,6 +125,11 @@ CASES: list[tuple[str, dict[tuple[str | int, ...], Any], tuple[str | int, ...]]]
         {("pipeline", "stages", 0, "expect", "min_rows"): 0},
         ("pipeline", "stages", 0, "expect", "min_rows"),
     ),
+    (
+        "ServingBudget.max_error_rate",
+        {("serving",): {"budget": {"max_error_rate": 1.0}}},
+        ("serving", "budget", "max_error_rate"),
+    ),
 ]
 #: Bounds with no never-failing limit (unbounded measures, target units) or capped by the model.
 UNCAPPED = {
@@ -136,6 +145,9 @@ UNCAPPED = {
     "Memory.max_mb",
     "PredictionLog.max_growth_pct",
     "KAnonymity.min_k",
+    "ServingBudget.p50_ms",
+    "ServingBudget.p95_ms",
+    "ServingBudget.p99_ms",
 }
 
 
@@ -232,6 +244,8 @@ def _inside(value: Any) -> Any:
         return ["status_of_existing_checking_account"]
     if isinstance(value, str):
         return value
+    if isinstance(value, dict):  # a section added whole: its numbers just inside
+        return {k: _inside(v) for k, v in value.items()}
     if value == 0:
         return 1 if isinstance(value, int) else 0.01
     if value < 0:
