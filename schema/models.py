@@ -154,12 +154,29 @@ class PredictionDrift(StrictModel):
     max: NonNegFloat = 0.25
 
 
+class BatchInvariance(StrictModel):
+    """Each of `rows` rows scored alone and inside a shuffled batch equals its score in the full batch."""
+
+    rows: PositiveInt = 50
+    tolerance: NonNegFloat = 1e-9
+
+
+class ProcessInvariance(StrictModel):
+    """A fresh process with another PYTHONHASHSEED and `threads` BLAS/OpenMP threads scores the same."""
+
+    threads: PositiveInt = 2
+    tolerance: NonNegFloat = 1e-9
+
+
 class Determinism(Concern):
     seed: Seed | None = None
     repeats: int = Field(default=3, ge=2)
     tolerance: NonNegFloat = 0.0
     golden: Golden | None = None
     prediction_drift: PredictionDrift | None = None
+    # on by default when automated (absent = defaults); `false` turns one off
+    batch_invariance: BatchInvariance | Literal[False] | None = None
+    process_invariance: ProcessInvariance | Literal[False] | None = None
 
 
 # --- 3 infrastructure ------------------------------------------------------------------

@@ -15,7 +15,7 @@ from mlprod.generator.base import Artifact, Context, Kind, unit
 from mlprod.generator.render import render_template
 from mlprod.generator.safe import Safe
 from mlprod.generator.units._pyfmt import assign, literal
-from mlprod.schema.models import Spec
+from mlprod.schema.models import BatchInvariance, ProcessInvariance, Spec
 
 from mlprod import CONCERNS
 
@@ -169,6 +169,11 @@ def _determinism(spec: Spec) -> Data | None:
         data["golden"] = assign("GOLDEN", d.golden.model_dump(mode="json"))
     if d.prediction_drift is not None:
         data["drift"] = assign("PREDICTION_DRIFT", d.prediction_drift.model_dump(mode="json"))
+    # batch and process invariance: on by default (absent), off with `false` (issue 15)
+    batch = BatchInvariance() if d.batch_invariance is None else d.batch_invariance
+    process = ProcessInvariance() if d.process_invariance is None else d.process_invariance
+    data["batch"] = assign("BATCH_INVARIANCE", batch.model_dump(mode="json")) if batch else None
+    data["process"] = assign("PROCESS_INVARIANCE", process.model_dump(mode="json")) if process else None
     return data
 
 
