@@ -207,7 +207,7 @@ def drift(ev: dict[str, Any]) -> str:
             num(get(f, "limit")),
             num(get(f, "skew_change")),
             _moment_skew(get(f, "moment_skew")),
-            ok(get(f, "passed")) if get(f, "skew_passed") is not False else "**fail** (skew)",
+            "**fail** (skew)" if get(f, "skew_passed") is False else ok(get(f, "passed"), get(f, "judged")),
         ]
         for f in items(d, "features")
     ]

@@ -232,3 +232,41 @@ def test_a_flip_rate_above_the_bound(credit_copy: Path) -> None:
         outcomes,
         {"test_collaboration.py::test_flip_rate_against_previous_version": "against models/registry/0.9.0"},
     )
+
+
+# --- issue 15: defects a same-process, same-batch suite could not see --------------------------
+# Each runs the whole generated suite: the defect's concern fails, and every other test that
+# also fails is declared (nothing undeclared may fail).
+
+
+def record(root: Path) -> None:
+    """Re-record the golden file: the defect was already there when the model was recorded."""
+    from suitekit import mlprod
+
+    proc = mlprod(root, "record")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_a_model_whose_single_row_path_differs_from_its_batch_path(credit_copy: Path) -> None:
+    # scores pulled towards the batch mean: a row scored alone keeps its raw score
+    wrap_model(credit_copy, "def _defect(X, p):\n    return p + 0.001 * (p - p.mean())")
+    record(credit_copy)
+    outcomes, _ = run_generated(credit_copy)
+    assert_only(
+        outcomes,
+        {"test_determinism.py::test_predictions_independent_of_the_batch": "scored alone differ"},
+    )
+
+
+def test_a_model_that_depends_on_the_hash_seed(credit_copy: Path) -> None:
+    # string hashing is salted per process unless PYTHONHASHSEED is set
+    wrap_model(credit_copy, "def _defect(X, p):\n    return p + (hash('credit') % 1000003) * 1e-9")
+    outcomes, _ = run_generated(credit_copy)
+    # `mlprod record` ran in another process too: the golden file legitimately differs (same concern)
+    assert_only(
+        outcomes,
+        {
+            "test_determinism.py::test_predictions_independent_of_the_process": "depend on the process",
+            "test_determinism.py::test_predictions_match_golden_file": "tests/golden/predictions.csv",
+        },
+    )
