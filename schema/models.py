@@ -89,6 +89,7 @@ class ColumnExpect(StrictModel):
     max: float | None = None
     values: list[Scalar] | None = None
     not_null: bool = False
+    unique: bool = False
 
 
 class Data(StrictModel):

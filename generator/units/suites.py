@@ -152,7 +152,15 @@ def _pipeline(spec: Spec) -> Data | None:
         n: by_name[n].expect.model_dump(mode="json", exclude_none=True) if by_name[n].expect else {}
         for n in order
     }
-    return {"expect": assign("EXPECT", expect), "last_stage": assign("LAST_STAGE", order[-1])}
+    data: Data = {"expect": assign("EXPECT", expect), "last_stage": assign("LAST_STAGE", order[-1])}
+    # data.columns rules, checked on every declared data set that has the column (issue 15)
+    rules = {
+        c: e.model_dump(mode="json", exclude_defaults=True) for c, e in sorted(spec.data.columns.items())
+    }
+    rules = {c: r for c, r in rules.items() if r}
+    data["column_rules"] = assign("COLUMN_RULES", rules) if rules else None
+    data["column_datasets"] = assign("COLUMN_DATASETS", sorted(spec.data.datasets)) if rules else None
+    return data
 
 
 def _determinism(spec: Spec) -> Data | None:

@@ -7,6 +7,7 @@ model, sampled pipeline run) to the concern modules, which hold the logic.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from .results import CheckResult
@@ -42,3 +43,32 @@ class QualityChecks(_Base):
             return CheckResult("determinism", "process_invariance", False, msg, None, tolerance, "the model")
         label = f"the first {len(positions)} rows of {dataset}"
         return check_process_invariance(here, there, tolerance, threads=threads, rows_label=label)
+
+    # --- 1 pipeline --------------------------------------------------------------------------
+
+    def check_column_rules(self, dataset: str, rules: Mapping[str, Mapping[str, Any]]) -> list[CheckResult]:
+        """`data.columns` rules on the columns of `dataset` that it has."""
+        from .columns import check_column_rules
+
+        return check_column_rules(self.dataset(dataset), {k: dict(v) for k, v in rules.items()}, dataset)
+
+    def check_deployed_on_pipeline(self) -> list[CheckResult]:
+        """The deployed model scores the chained stages' feature output: numbers, one per row, in range."""
+        from .pipeline_scoring import check_scores_of_stage, feature_stage
+
+        outputs = self.stage_outputs()
+        stage = feature_stage(self.stages, outputs, self.features_list)
+        if stage is None:
+            msg = (
+                "no stage output has all the model's features, so the deployed model cannot "
+                "score the pipeline: nothing to judge"
+            )
+            return [CheckResult("pipeline", "deployed_scores", True, msg, subject="pipeline", judged=False)]
+        X = outputs[stage].loc[:, self.features_list]
+        try:
+            scores = self.predict_fn()(X)
+        except Exception as exc:  # the user's model failed on the pipeline's output
+            msg = f"the deployed model failed on the output of stage {stage}: {type(exc).__name__}: {exc}"
+            return [CheckResult("pipeline", "deployed_scores", False, msg, subject=stage)]
+        bounded = self.predict_method == "predict_proba"
+        return check_scores_of_stage(scores, len(X), stage, bounded=bounded)

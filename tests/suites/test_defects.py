@@ -270,3 +270,42 @@ def test_a_model_that_depends_on_the_hash_seed(credit_copy: Path) -> None:
             "test_determinism.py::test_predictions_match_golden_file": "tests/golden/predictions.csv",
         },
     )
+
+
+def edit_current(root: Path, column: str, rows: int, value: object) -> None:
+    """Set `column` of the first `rows` rows of data/current.csv to `value`, then re-lock.
+
+    `current` holds the latest production inputs: they change by design, and the team locks them.
+    """
+    import pandas as pd
+    from suitekit import mlprod
+
+    path = root / "data" / "current.csv"
+    df = pd.read_csv(path)
+    df[column] = df[column].astype(object)
+    df.loc[: rows - 1, column] = value
+    df.to_csv(path, index=False, lineterminator="\n")
+    proc = mlprod(root, "lock")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_an_out_of_range_value(credit_copy: Path) -> None:
+    edit_current(credit_copy, "age_in_years", 3, 150)  # data.columns: age_in_years max 100
+    outcomes, _ = run_generated(credit_copy)
+    # the 3 rows fall outside the k-anonymity generalization bins: a group of 3 < 5 (privacy)
+    assert_only(
+        outcomes,
+        {
+            "test_pipeline.py::test_column_rules[current]": "3 values above max 100 (e.g. 150)",
+            "test_privacy.py::test_k_anonymity[current]": "age_in_years=unbinned",
+        },
+    )
+
+
+def test_an_unknown_category(credit_copy: Path) -> None:
+    edit_current(credit_copy, "housing", 4, "castle")  # data.columns: housing values [own, rent, for free]
+    outcomes, _ = run_generated(credit_copy)
+    assert_only(
+        outcomes,
+        {"test_pipeline.py::test_column_rules[current]": "4 values outside the allowed set"},
+    )
