@@ -309,3 +309,24 @@ def test_an_unknown_category(credit_copy: Path) -> None:
         outcomes,
         {"test_pipeline.py::test_column_rules[current]": "4 values outside the allowed set"},
     )
+
+
+def test_a_name_column_kept_in_the_features_stage(credit_copy: Path) -> None:
+    faker = pytest.importorskip("faker", reason="the names are generated with Faker (dev extra)")
+    fake = faker.Faker("en_NZ")  # a locale the name lists were not built from
+    fake.seed_instance(15)
+    names = [fake.name() for _ in range(50)]
+    append(
+        credit_copy,
+        "credit/pipeline.py",
+        "\n\n_build_features = build_features\n\n\n"
+        "def build_features(df):\n    out = _build_features(df)\n"
+        f"    names = {names!r}\n"
+        "    out['account_holder'] = [names[i % len(names)] for i in range(len(out))]\n    return out\n",
+    )
+    outcomes, _ = run_generated(credit_copy)
+    # not a declared PII column by name: only the value scan of the stage's output sees it
+    assert_only(
+        outcomes,
+        {"test_privacy.py::test_no_pii_values[features]": "account_holder (200 person_name)"},
+    )
