@@ -72,3 +72,37 @@ class QualityChecks(_Base):
             return [CheckResult("pipeline", "deployed_scores", False, msg, subject=stage)]
         bounded = self.predict_method == "predict_proba"
         return check_scores_of_stage(scores, len(X), stage, bounded=bounded)
+
+    # --- 9 explainability ----------------------------------------------------------------------
+
+    def check_importances_informative(self, method: str, dataset: str) -> CheckResult:
+        """Importances are not all zero and not all equal within their noise (permutation repeats)."""
+        from .explain_quality import check_importances_informative, permutation_stats
+        from .explainability import _score_fn
+        from .project_governance import IMPORTANCE_METRIC
+
+        if method != "permutation":
+            return check_importances_informative(self.importances(method, dataset))
+        metric = IMPORTANCE_METRIC.get(self.task, "accuracy")
+        scoring = _score_fn(metric, self.predict_method, self.threshold())
+
+        def compute() -> tuple[dict[str, float], dict[str, float]]:
+            X, y = self.X(dataset), self.y(dataset)
+            return permutation_stats(self.model(), X, y, scoring, seed=self.seed)
+
+        means, stds = self._cached(("permutation_stats", dataset, metric), compute)
+        return check_importances_informative(means, stds)
+
+    def check_reason_codes_consistent(
+        self, dataset: str, reference: str, *, rows: int, top_k: int
+    ) -> list[CheckResult]:
+        """Each row's top code replays on the row alone; the codes account for the score's change."""
+        from .explain_quality import check_reason_codes_consistent
+        from .explainability import reason_codes, reference_values
+
+        X = self.X(dataset).iloc[:rows]
+        ref = reference_values(self.X(reference))
+        codes = reason_codes(self.predict_fn(), X, ref, top_k)
+        return check_reason_codes_consistent(
+            self.predict_fn(), X, ref, codes, subject=f"{len(X)} rows of {dataset}"
+        )

@@ -330,3 +330,51 @@ def test_a_name_column_kept_in_the_features_stage(credit_copy: Path) -> None:
         outcomes,
         {"test_privacy.py::test_no_pii_values[features]": "account_holder (200 person_name)"},
     )
+
+
+NOISE = """
+def _defect(X, p):
+    import pandas as pd
+
+    # a fixed-key hash of each row's values: the same in every process and batch
+    return (pd.util.hash_pandas_object(X, index=False).to_numpy() >> 11) / 2.0**53
+"""
+
+
+def test_a_noise_model_without_expect_top(credit_copy: Path) -> None:
+    from suitekit import mlprod
+
+    spec = credit_copy / "mlprod.yaml"
+    text = spec.read_text(encoding="utf-8")
+    assert "  expect_top: [status_of_existing_checking_account]\n" in text
+    spec.write_text(
+        text.replace("  expect_top: [status_of_existing_checking_account]\n", ""), encoding="utf-8"
+    )
+    wrap_model(credit_copy, NOISE)  # the score is a hash of the row: deterministic, finite, meaningless
+    for args in (["generate"], ["record"]):
+        proc = mlprod(credit_copy, *args)
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+    outcomes, _ = run_generated(credit_copy)
+    assert "test_explainability.py::test_importances_computed" not in failures(outcomes)  # finite: no help
+    # a meaningless score also fails every quality judgement; per-group ROC AUC (chance-level in
+    # each group, some above 0.55 by luck) and the timed latency (hashing rows costs ms, the budget
+    # has room for a busy runner) may fail as well
+    bias_min = "test_bias.py::test_metric_minimum_in_every_group"
+    cohorts = ["sex", "age_band", "young_renters", "foreign_workers", "long_loans"]
+    assert_only(
+        outcomes,
+        {
+            "test_explainability.py::test_importances_not_degenerate": "importances are degenerate",
+            "test_explainability.py::test_reason_codes_consistent": "does not account",
+            "test_baseline.py::test_beats_dummy_model[prior]": "prior",
+            "test_baseline.py::test_beats_dummy_model[stratified]": "stratified",
+            "test_baseline.py::test_no_worse_than_previous_version": "models/registry/0.9.0",
+            "test_collaboration.py::test_flip_rate_against_previous_version": "flip rate",
+            "test_reproducibility.py::test_retraining_reproduces_metric": "retrained",
+        },
+        also={
+            **{f"{bias_min}[{c}-roc_auc-0.55]": "roc_auc of" for c in cohorts},
+            "test_infrastructure.py::test_latency_within_budget": "latency",
+            "test_infrastructure.py::test_batch_time_within_budget": "1000 rows",
+        },
+    )
