@@ -260,7 +260,8 @@ class CategoricalDrift(StrictModel):
 
 
 class SkewDrift(StrictModel):
-    max_change: NonNegFloat = 1.0
+    # change of Bowley's quantile skewness, which lies in [-1, 1]: a change of 2 or more cannot fail
+    max_change: NonNegFloat = Field(default=1.0, lt=2.0)
 
 
 class TargetDrift(StrictModel):
