@@ -64,10 +64,53 @@ class Noise:
         return each, (math.ceil(1.0 / spare) if spare > 0 else None)
 
 
-def _chi2_ppf(df: int) -> float:
-    from scipy.stats import chi2  # imported here: scipy.stats costs ~0.3 s to import
+def _gammp(a: float, x: float) -> float:
+    """The regularized lower incomplete gamma function P(a, x) (series, else a continued fraction)."""
+    if x <= 0:
+        return 0.0
+    log_front = -x + a * math.log(x) - math.lgamma(a)
+    if x < a + 1:
+        term = total = 1.0 / a
+        n = 0
+        while abs(term) > abs(total) * 1e-15 and n < 10_000:
+            n += 1
+            term *= x / (a + n)
+            total += term
+        return min(1.0, total * math.exp(log_front))
+    tiny = 1e-300
+    b, c, d = x + 1 - a, 1.0 / tiny, 1.0 / (x + 1 - a)
+    h = d
+    for i in range(1, 10_000):
+        an = -i * (i - a)
+        b += 2
+        d = an * d + b
+        d = tiny if abs(d) < tiny else d
+        c = b + an / c
+        c = tiny if abs(c) < tiny else c
+        d = 1.0 / d
+        h *= d * c
+        if abs(d * c - 1) < 1e-15:
+            break
+    return max(0.0, 1.0 - math.exp(log_front) * h)
 
-    return float(chi2.ppf(0.95, max(df, 1)))
+
+@lru_cache(maxsize=256)
+def _chi2_ppf(df: int, q: float = 0.95) -> float:
+    """The chi-square quantile (as scipy.stats.chi2.ppf), by bisection on the CDF.
+
+    Computed here because importing scipy.stats costs more CPU than a million-row drift check.
+    """
+    k = max(int(df), 1)
+    lo, hi = 0.0, k + 20.0 * math.sqrt(2.0 * k) + 20.0
+    for _ in range(200):
+        mid = (lo + hi) / 2
+        if _gammp(k / 2.0, mid / 2.0) < q:
+            lo = mid
+        else:
+            hi = mid
+        if hi - lo < 1e-12 * max(1.0, hi):
+            break
+    return (lo + hi) / 2
 
 
 def closed_form(method: str, k: int, n: int, m: int) -> Noise:

@@ -237,3 +237,11 @@ def test_heavy_tailed_healthy_split_is_no_skew_alarm_and_a_real_change_is(rng):
     caught = check_skew(ref, changed, ["duration"], 0.1)[0]
     assert not caught.passed and caught.value > 0.5
     assert -1 <= caught.details["reference"] <= 1 and "Bowley" in caught.message
+
+
+def test_chi2_quantile_equals_scipy():
+    from mlprod.checks.drift_noise import _chi2_ppf
+
+    for df in [1, 2, 3, 5, 9, 10, 19, 30, 99, 500, 5000]:
+        assert _chi2_ppf(df) == pytest.approx(stats.chi2.ppf(0.95, df), rel=1e-9)
+    assert _chi2_ppf(4, 0.5) == pytest.approx(stats.chi2.ppf(0.5, 4), rel=1e-9)
