@@ -316,6 +316,17 @@ def test_a_name_column_kept_in_the_features_stage(credit_copy: Path) -> None:
     fake = faker.Faker("en_NZ")  # a locale the name lists were not built from
     fake.seed_instance(15)
     names = [fake.name() for _ in range(50)]
+    # the reference spec scans for email, phone, iban and credit_card: this team adds the new detectors
+    spec = credit_copy / "mlprod.yaml"
+    old = "scan: {patterns: [email, phone, iban, credit_card],"
+    text = spec.read_text(encoding="utf-8")
+    assert old in text
+    new = "scan: {patterns: [email, phone, iban, credit_card, person_name, date_of_birth, ssn, ipv4, ipv6],"
+    spec.write_text(text.replace(old, new), encoding="utf-8")
+    from suitekit import mlprod
+
+    proc = mlprod(credit_copy, "generate")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
     append(
         credit_copy,
         "credit/pipeline.py",
