@@ -39,4 +39,5 @@ def test_reason_codes_finite(project):
 
 
 def test_reason_codes_consistent(project):
-    ensure(project.check_reason_codes_consistent(DATASET, REFERENCE_DATASET, **REASON_CODES))
+    data = (DATASET, REFERENCE_DATASET)
+    ensure(project.check_reason_codes_consistent(*data, **REASON_CODES))
