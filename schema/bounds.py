@@ -69,7 +69,9 @@ BOUND_FIELDS: dict[str, str] = {
     "Expect.range": "predictions of any range: not capped",
     "ColumnExpect.min": "data of any range: not capped",
     "ColumnExpect.max": "data of any range: not capped",
-    "SkewDrift.max_change": "skewness change is unbounded: not capped",
+    "SkewDrift.max_change": "quantile skewness lies in [-1, 1]: 2 never fails, the model's lt=2 refuses it",
+    "BatchInvariance.tolerance": "classifier probabilities or labels: >= 1 never fails; regression: target units",
+    "ProcessInvariance.tolerance": "classifier probabilities or labels: >= 1 never fails; regression: target units",
     "Latency.p50_ms": "time is unbounded: not capped",
     "Latency.p95_ms": "time is unbounded: not capped",
     "Batch.max_ms": "time is unbounded: not capped",
@@ -210,6 +212,10 @@ def _determinism(spec: Spec) -> Iterator[Finding]:
         yield ("determinism", "tolerance"), _never("tolerance", det.tolerance, why)
     if det.golden is not None and det.golden.tolerance >= 1:
         yield ("determinism", "golden", "tolerance"), _never("tolerance", det.golden.tolerance, why)
+    for name in ("batch_invariance", "process_invariance"):
+        inv = getattr(det, name, None)
+        if inv is not None and not isinstance(inv, bool) and inv.tolerance >= 1:
+            yield ("determinism", name, "tolerance"), _never("tolerance", inv.tolerance, why)
 
 
 def _explainability(spec: Spec) -> Iterator[Finding]:

@@ -95,6 +95,7 @@ class ColumnExpect(StrictModel):
     max: float | None = None
     values: list[Scalar] | None = None
     not_null: bool = False
+    unique: bool = False
 
 
 class Data(StrictModel):
@@ -160,12 +161,29 @@ class PredictionDrift(StrictModel):
     max: NonNegFloat = 0.25
 
 
+class BatchInvariance(StrictModel):
+    """Each of `rows` rows scored alone and inside a shuffled batch equals its score in the full batch."""
+
+    rows: PositiveInt = 50
+    tolerance: NonNegFloat = 1e-9
+
+
+class ProcessInvariance(StrictModel):
+    """A fresh process with another PYTHONHASHSEED and `threads` BLAS/OpenMP threads scores the same."""
+
+    threads: PositiveInt = 2
+    tolerance: NonNegFloat = 1e-9
+
+
 class Determinism(Concern):
     seed: Seed | None = None
     repeats: int = Field(default=3, ge=2)
     tolerance: NonNegFloat = 0.0
     golden: Golden | None = None
     prediction_drift: PredictionDrift | None = None
+    # on by default when automated (absent = defaults); `false` turns one off
+    batch_invariance: BatchInvariance | Literal[False] | None = None
+    process_invariance: ProcessInvariance | Literal[False] | None = None
 
 
 # --- 3 infrastructure ------------------------------------------------------------------
@@ -248,7 +266,8 @@ class CategoricalDrift(StrictModel):
 
 
 class SkewDrift(StrictModel):
-    max_change: NonNegFloat = 1.0
+    # change of Bowley's quantile skewness, which lies in [-1, 1]: a change of 2 or more cannot fail
+    max_change: NonNegFloat = Field(default=1.0, lt=2.0)
 
 
 class TargetDrift(StrictModel):

@@ -264,3 +264,8 @@ class PiiPattern(StrEnum):
     PHONE = "phone"
     IBAN = "iban"
     CREDIT_CARD = "credit_card"
+    PERSON_NAME = "person_name"
+    DATE_OF_BIRTH = "date_of_birth"
+    SSN = "ssn"
+    IPV4 = "ipv4"
+    IPV6 = "ipv6"

@@ -186,6 +186,12 @@ def baseline(ev: dict[str, Any]) -> str:
     return head + table(["Model", metric, "Lift", "Result"], rows, ["l", "r", "r", "c"])
 
 
+def _moment_skew(pair: Any) -> str:
+    if not isinstance(pair, list) or len(pair) != 2:
+        return "–"
+    return f"{num(pair[0])} → {num(pair[1])}"
+
+
 def drift(ev: dict[str, Any]) -> str:
     err = _error(ev, "drift")
     d = get(ev, "drift")
@@ -200,7 +206,8 @@ def drift(ev: dict[str, Any]) -> str:
             num(get(f, "statistic")),
             num(get(f, "limit")),
             num(get(f, "skew_change")),
-            ok(get(f, "passed")) if get(f, "skew_passed") is not False else "**fail** (skew)",
+            _moment_skew(get(f, "moment_skew")),
+            "**fail** (skew)" if get(f, "skew_passed") is False else ok(get(f, "passed"), get(f, "judged")),
         ]
         for f in items(d, "features")
     ]
@@ -215,13 +222,18 @@ def drift(ev: dict[str, Any]) -> str:
                     num(get(t, "value")),
                     num(get(t, "limit")),
                     "–",
+                    "–",
                     ok(get(t, "passed"), get(t, "judged")),
                 ]
             )
     text = head + table(
-        ["Feature", "Kind", "Method", "Statistic", "Limit", "Skew change", "Result"],
+        ["Feature", "Kind", "Method", "Statistic", "Limit", "Skew change", "Moment skewness", "Result"],
         rows,
-        ["l", "l", "l", "r", "r", "r", "c"],
+        ["l", "l", "l", "r", "r", "r", "r", "c"],
+    )
+    text += (
+        "\nSkew change: of Bowley's quantile skewness (in [-1, 1]), the checked one; moment "
+        "skewness (reference → current) is shown, not checked.\n"
     )
     bc = get(d, "by_cohort")
     if isinstance(bc, dict):

@@ -16,7 +16,7 @@ from mlprod.generator.locking import locked_datasets
 from mlprod.generator.render import render_template
 from mlprod.generator.safe import Safe
 from mlprod.generator.units._pyfmt import assign, literal
-from mlprod.schema.models import Spec
+from mlprod.schema.models import BatchInvariance, ProcessInvariance, Spec
 
 from mlprod import CONCERNS
 
@@ -158,11 +158,19 @@ def _pipeline(spec: Spec) -> Data | None:
         n: by_name[n].expect.model_dump(mode="json", exclude_none=True) if by_name[n].expect else {}
         for n in order
     }
-    return {
+    data: Data = {
         "expect": assign("EXPECT", expect),
         "stages": assign("STAGES", order),
         "last_stage": assign("LAST_STAGE", order[-1]),
     }
+    # data.columns rules, checked on every declared data set that has the column (issue 15)
+    rules = {
+        c: e.model_dump(mode="json", exclude_defaults=True) for c, e in sorted(spec.data.columns.items())
+    }
+    rules = {c: r for c, r in rules.items() if r}
+    data["column_rules"] = assign("COLUMN_RULES", rules) if rules else None
+    data["column_datasets"] = assign("COLUMN_DATASETS", sorted(spec.data.datasets)) if rules else None
+    return data
 
 
 def _determinism(spec: Spec) -> Data | None:
@@ -179,6 +187,11 @@ def _determinism(spec: Spec) -> Data | None:
         data["golden"] = assign("GOLDEN", d.golden.model_dump(mode="json"))
     if d.prediction_drift is not None:
         data["drift"] = assign("PREDICTION_DRIFT", d.prediction_drift.model_dump(mode="json"))
+    # batch and process invariance: on by default (absent), off with `false` (issue 15)
+    batch = BatchInvariance() if d.batch_invariance is None else d.batch_invariance
+    process = ProcessInvariance() if d.process_invariance is None else d.process_invariance
+    data["batch"] = assign("BATCH_INVARIANCE", batch.model_dump(mode="json")) if batch else None
+    data["process"] = assign("PROCESS_INVARIANCE", process.model_dump(mode="json")) if process else None
     return data
 
 

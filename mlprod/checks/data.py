@@ -278,51 +278,11 @@ def _dtype_ok(s: pd.Series, dtype: str) -> bool:
 def check_columns(
     df: pd.DataFrame, columns: Mapping[str, Mapping[str, Any]], *, subject: str, concern: str = CONCERN
 ) -> list[CheckResult]:
-    """Check `data.columns` expectations ({column: {dtype, min, max, values, not_null}}) on `df`.
+    """Check `data.columns` rules ({column: {dtype, min, max, values, not_null, unique}}) on `df`.
 
-    One result per column and expectation; `subject` names the data set. Missing values are
-    ignored by min/max/values (they are `not_null`'s business).
+    One result per column and rule; `subject` names the data set; a missing column fails.
+    The rules live in columns.py, where the generated pipeline tests call them per data set.
     """
-    out: list[CheckResult] = []
+    from .columns import check_column_rules
 
-    def add(check: str, ok: bool, msg: str, col: str, **kw: Any) -> None:
-        out.append(CheckResult(concern, check, bool(ok), msg, subject=f"{subject}.{col}", **kw))
-
-    for col in sorted(columns):
-        exp = columns[col]
-        where = f"column {col} of {subject}"
-        if col not in df.columns:
-            add("column_present", False, f"{where} is missing", col)
-            continue
-        s = df[col]
-        present = s.dropna()
-        if exp.get("dtype"):
-            ok = _dtype_ok(s, exp["dtype"])
-            add("dtype", ok, f"{where} has dtype {s.dtype}, expected {exp['dtype']}", col)
-        for key, rel in (("min", ">="), ("max", "<=")):
-            limit = exp.get(key)
-            if limit is None:
-                continue
-            if not pd.api.types.is_numeric_dtype(s) or present.empty:
-                why = "has no values" if present.empty else f"is not numeric ({s.dtype})"
-                add(key, False, f"{where} {why}, so its {key} cannot be checked", col, limit=float(limit))
-                continue
-            v = float(present.min() if key == "min" else present.max())
-            ok = v >= limit if key == "min" else v <= limit
-            shown = rel if ok else {">=": "<", "<=": ">"}[rel]
-            add(key, ok, f"{where} has {key} {v:g} {shown} {limit:g}", col, value=v, limit=float(limit))
-        allowed = exp.get("values")
-        if allowed is not None:
-            bad = pd.unique(present[~present.isin(list(allowed))])
-            bad_list = sorted((str(b) for b in bad), key=str)
-            msg = (
-                f"{where} has only allowed values"
-                if not bad_list
-                else f"{where} has values outside the allowed set: {_names(bad_list)}"
-            )
-            add("values", not bad_list, msg, col, details={"unexpected": bad_list[:20]})
-        if exp.get("not_null"):
-            k = int(s.isna().sum())
-            msg = f"{where} has {k} missing value(s)" if k else f"{where} has no missing values"
-            add("not_null", k == 0, msg, col, value=float(k), limit=0.0)
-    return out
+    return check_column_rules(df, columns, subject, missing="fail", concern=concern)

@@ -3,13 +3,19 @@
 Semantics (DESIGN.md, Semantics/Drift): numeric columns are those with a numeric, non-bool
 dtype; the rest are categorical. `max` bounds the method's statistic, never a p-value, so
 a large data set does not make every column drift:
-- `psi`: population stability index. Numeric columns are cut at the reference's quantiles
-  (edges deduplicated, outer bins open to +-inf, bins left-closed); categories are their own
-  bins; missing values form one more bin; an empty bin counts as a share of 1e-4.
+- `psi`: population stability index. Numeric columns with at most `bins` distinct reference
+  values are binned by value (a value only the current data has is a bin of its own);
+  others are cut at the reference's quantiles, keeping point masses as bins of their own;
+  categories are their own bins; missing values form one more bin; an empty bin counts as
+  a share of 1e-4.
 - `ks`: the two-sample Kolmogorov-Smirnov D (numeric only, missing values ignored).
 - `jensenshannon`: the Jensen-Shannon distance (base 2, in [0, 1]) of the same bins as PSI.
 - `chi2`: Cohen's effect size w = sqrt(chi2 / n_current) of the chi-square goodness-of-fit
   of current counts against reference shares; the statistic and p-value go in `details`.
+Every result also carries the statistic's no-drift 95th percentile at the observed sample
+sizes (`drift_noise.py`); a bound inside that noise is not judged (`judged=False`, with the
+rows that would make it judgeable) instead of failing healthy data by chance.
+`skew` compares Bowley's quantile skewness (in [-1, 1]), so `max_change` is in [0, 2].
 The statistics themselves live in `drift_stats.py` (re-exported here).
 """
 
@@ -23,24 +29,24 @@ import numpy as np
 import pandas as pd
 
 from .cohorts import cohort_groups
+from .drift_noise import Noise, ks_noise, noise_from_counts
 from .drift_stats import (
     EPS,
     MISSING,
+    STATISTICS,
     _floats,
-    _numeric_counts,
-    _quantile_edges,
     _valid,
     categorical_histograms,
     chi2_from_counts,
     chi2_test,
     is_numeric,
     js_distance,
-    js_from_counts,
     ks_statistic,
+    numeric_bins,
     numeric_histograms,
     psi_categorical,
-    psi_from_counts,
     psi_numeric,
+    quantile_skewness,
     skew_change,
     skewness,
 )
@@ -62,6 +68,7 @@ __all__ = [
     "numeric_histograms",
     "psi_categorical",
     "psi_numeric",
+    "quantile_skewness",
     "skew_change",
     "skewness",
 ]
@@ -133,10 +140,11 @@ def _column_drift(
                 return fail(f"all {s['n']} {side} values are missing", ref=rs, cur=cs)
         if method == "ks":
             value = ks_statistic(r, c)
+            noise = ks_noise(int(r.size - rs["missing"]), int(c.size - cs["missing"]))
         else:
-            edges = _quantile_edges(_valid(r), bins)
-            rc, cc = _numeric_counts(r, edges), _numeric_counts(c, edges)
-            extra["edges"] = edges.tolist()
+            b = numeric_bins(r, c, bins)
+            rc, cc = b.ref, b.cur
+            extra |= {"bins": b.kind, "labels": b.labels[:50]}
         context = f"reference mean {rs['mean']:.4g}, current mean {cs['mean']:.4g}"
     else:
         if method == "ks":
@@ -154,22 +162,44 @@ def _column_drift(
             if unseen
             else f"{cs['categories']} categories"
         )
-    if method == "psi":
-        value = psi_from_counts(rc, cc)
-    elif method == "jensenshannon":
-        value = js_from_counts(rc, cc)
-    elif method == "chi2":
-        stat, p = chi2_from_counts(rc, cc)
-        value = math.sqrt(stat / cc.sum()) if cc.sum() > 0 and not math.isnan(stat) else float("nan")
-        extra |= {"chi2": stat, "p_value": p}
+    if method != "ks":
+        value = STATISTICS[method](rc, cc)
+        noise = noise_from_counts(method, rc, cc)
+        if method == "chi2":
+            stat, p = chi2_from_counts(rc, cc)
+            extra |= {"chi2": stat, "p_value": p}
+    extra["noise"] = _noise_details(noise)
     details = base | {"statistic": value, "ref": rs, "cur": cs} | extra
     if math.isnan(value):
         return fail("could not be measured (NaN)", **details)
+    if not noise.p95 <= limit:
+        msg = f"{label} drift of {name} not judged: {_noise_reason(noise, limit)}"
+        return CheckResult(
+            concern, check, True, msg, float(value), float(limit), subject, details, judged=False
+        )
     ok = value <= limit
     rel = "<=" if ok else ">"
     shown, bound = distinct(value, limit)
-    msg = f"{label} drift of {name} is {shown} {rel} {bound} ({context})"
+    msg = (
+        f"{label} drift of {name} is {shown} {rel} {bound} ({context}; "
+        f"{noise.p95:.2g} with no drift at {noise.n} / {noise.m} rows)"
+    )
     return CheckResult(concern, check, ok, msg, float(value), float(limit), subject, details)
+
+
+def _noise_details(noise: Noise) -> dict[str, Any]:
+    return {"p95": noise.p95, "how": noise.how, "n_ref": noise.n, "n_cur": noise.m}
+
+
+def _noise_reason(noise: Noise, limit: float) -> str:
+    """Why a bound is inside the noise, and the rows that would make it judgeable."""
+    each, beside = noise.rows_needed(limit)
+    more = f" (or {beside} current rows beside these {noise.n} reference rows)" if beside else ""
+    return (
+        f"with no drift at all it reaches {noise.p95:.3g} (95th percentile, {noise.how}) at "
+        f"{noise.n} reference / {noise.m} current rows, above the bound {limit:g}; "
+        f"judgeable from {each} rows on each side{more}"
+    )
 
 
 def _spec(d: Mapping[str, Any] | None, default_max: float) -> tuple[str, float, int]:
@@ -220,7 +250,12 @@ def feature_drift(
 def check_skew(
     ref_df: pd.DataFrame, cur_df: pd.DataFrame, features: Sequence[str], max_change: float
 ) -> list[CheckResult]:
-    """Absolute skewness change of each numeric feature at most `max_change` (categorical ones skipped)."""
+    """Change of Bowley's quantile skewness of each numeric feature at most `max_change`.
+
+    Bowley's skewness (Q3 + Q1 - 2 Q2) / (Q3 - Q1) lies in [-1, 1] (0 when Q3 == Q1), so the
+    change lies in [0, 2] on every column and one outlier cannot move it; moment skewness
+    goes in `details` for display. Categorical features are skipped.
+    """
     out: list[CheckResult] = []
     for f in features:
         if f not in ref_df.columns or f not in cur_df.columns:
@@ -229,8 +264,13 @@ def check_skew(
             continue
         if not is_numeric(ref_df[f]):
             continue
-        rs, cs = skewness(ref_df[f]), skewness(cur_df[f])
-        details = {"reference": rs, "current": cs}
+        rs, cs = quantile_skewness(ref_df[f]), quantile_skewness(cur_df[f])
+        details = {
+            "reference": rs,
+            "current": cs,
+            "moment_reference": skewness(ref_df[f]),
+            "moment_current": skewness(cur_df[f]),
+        }
         change = abs(cs - rs)
         if math.isnan(change):
             msg = f"skewness change of {f} could not be measured (no values on one side)"
@@ -239,8 +279,9 @@ def check_skew(
         ok = change <= max_change
         shown, bound = distinct(change, max_change)
         msg = (
-            f"skewness change of {f} is {shown} {'<=' if ok else '>'} {bound} "
-            f"(reference {rs:.3g}, current {cs:.3g})"
+            f"quantile skewness change of {f} is {shown} {'<=' if ok else '>'} {bound} "
+            f"(Bowley reference {rs:.3g}, current {cs:.3g}; moment skewness "
+            f"{details['moment_reference']:.3g} -> {details['moment_current']:.3g})"
         )
         out.append(CheckResult("bias", "skew_change", ok, msg, change, float(max_change), f, details))
     return out

@@ -1,18 +1,27 @@
-"""Drift statistics on raw columns and on bin counts (the numbers behind `drift.py`'s checks).
+"""Drift statistics: binning of raw columns into counts, and statistics finished from counts.
 
-- PSI over reference-quantile bins (numeric: edges at the reference's quantiles, deduplicated,
-  outer bins open to +-inf, bins left-closed; categorical: one bin per category) with missing
-  values as one more bin and an empty bin counted as a share of `EPS`.
-- Kolmogorov-Smirnov D (equal to scipy.stats.ks_2samp's statistic), Jensen-Shannon distance
-  (base 2, equal to scipy.spatial.distance.jensenshannon), chi-square goodness of fit (equal
-  to scipy.stats.chisquare), skewness (scipy.stats.skew, bias=True).
-Each column is converted once and reduced with vectorised numpy (quantiles by partition,
-bin counts by comparisons, categories by factorize); there is no per-row Python.
+Two layers, so a later engine (DuckDB, Spark) can produce the counts where the data lives
+and reuse the same formulas:
+- **binning** (raw columns -> `Bins`: reference counts, current counts, labels). Numeric
+  columns with at most `bins` distinct reference values are binned *by value*: one bin per
+  reference value, and every value of the current data the reference never had is a bin of
+  its own (its reference share is counted as `EPS`). Other numeric columns get reference
+  quantile bins (outer bins open to +-inf, left-closed) that keep point masses: a value that
+  fills several quantiles (a zero-inflated column's 0) is a bin of its own, so the tail
+  beside it is not merged away. Categories are their own bins. Missing values form one
+  more bin in every case.
+- **statistics on counts**: PSI (empty bins counted as a share of `EPS`), Jensen-Shannon
+  distance (base 2, as scipy.spatial.distance.jensenshannon), chi-square goodness of fit
+  (as scipy.stats.chisquare). Kolmogorov-Smirnov D (as scipy.stats.ks_2samp) is exact on
+  the raw values. Skewness: Bowley's quantile skewness (the checked one, bounded in
+  [-1, 1]) and moment skewness g1 (shown in notebooks and the card).
+Each column is converted once and reduced with vectorised numpy; there is no per-row Python.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -20,6 +29,17 @@ import pandas as pd
 
 EPS = 1e-4  # share given to an empty bin so PSI stays finite
 MISSING = "<missing>"
+_PROBE = 4096  # rows looked at first to rule out a low-cardinality column cheaply
+
+
+@dataclass(frozen=True)
+class Bins:
+    """Reference and current counts over the same bins, with a label per bin."""
+
+    ref: np.ndarray
+    cur: np.ndarray
+    labels: list[str]
+    kind: str  # "values" | "quantiles" | "categories"
 
 
 # --- column preparation ----------------------------------------------------------------
@@ -44,30 +64,85 @@ def _valid(x: np.ndarray) -> np.ndarray:
     return x[~nan] if nan.any() else x
 
 
-def _quantile_edges(ref_valid: np.ndarray, bins: int) -> np.ndarray:
-    """Interior bin edges at the reference's quantiles, deduplicated (a constant column gives one)."""
+def few_values(ref_valid: np.ndarray, bins: int) -> np.ndarray | None:
+    """The sorted distinct values when there are at most `bins` of them, else None.
+
+    A probe of the first rows rules out most continuous columns without hashing them all.
+    """
+    if ref_valid.size > _PROBE and pd.unique(ref_valid[:_PROBE]).size > bins:
+        return None
+    values = pd.unique(ref_valid)
+    return np.sort(values) if values.size <= bins else None
+
+
+def _quantile_boundaries(ref_valid: np.ndarray, bins: int) -> list[tuple[float, bool]]:
+    """Bin boundaries as (value, closed): `x < value` (closed False) or `x <= value` (closed True).
+
+    Interior edges at the reference's quantiles, deduplicated; an edge that several quantiles
+    share is a point mass and also gets the boundary `x <= value`, making it a bin of its own.
+    """
     if ref_valid.size == 0:
-        return np.empty(0)
-    qs = np.linspace(0.0, 1.0, int(bins) + 1)[1:-1]
-    return np.unique(np.quantile(ref_valid, qs))
+        return []
+    qs = np.quantile(ref_valid, np.linspace(0.0, 1.0, int(bins) + 1)[1:-1])
+    values, repeats = np.unique(qs, return_counts=True)
+    out: list[tuple[float, bool]] = []
+    for v, k in zip(values.tolist(), repeats.tolist(), strict=True):
+        out.append((v, False))
+        if k > 1:
+            out.append((v, True))
+    return out
 
 
-def _numeric_counts(x: np.ndarray, edges: np.ndarray) -> np.ndarray:
-    """Counts in (-inf, e0), [e0, e1), ..., [ek, inf), then the missing values.
+def _counts_below(x: np.ndarray, boundaries: list[tuple[float, bool]]) -> np.ndarray:
+    """Counts in each bin between successive boundaries, then the missing values.
 
-    One vectorised `x < e` count per edge (a few ms per million rows each) is several times
+    One vectorised comparison per boundary (a few ms per million rows each) is several times
     faster than `searchsorted` + `bincount`, whose per-element binary search mispredicts.
     """
     nan = int(np.count_nonzero(np.isnan(x)))
-    below = [int(np.count_nonzero(x < e)) for e in edges]  # NaN compares False: never counted
+    below = [int(np.count_nonzero(x <= v if closed else x < v)) for v, closed in boundaries]
     return np.r_[np.diff(np.array([0, *below, x.size - nan], dtype=float)), nan]
 
 
-def numeric_histograms(ref: Any, cur: Any, bins: int = 10) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(reference counts, current counts, interior edges) over reference-quantile bins + a missing bin."""
+def _boundary_labels(boundaries: list[tuple[float, bool]]) -> list[str]:
+    if not boundaries:
+        return ["(-inf, inf)", MISSING]
+    labels, lo = [], "(-inf"
+    for v, closed in boundaries:
+        labels.append(f"{lo}, {v:g}{']' if closed else ')'}")
+        lo = f"({v:g}" if closed else f"[{v:g}"
+    return [*labels, f"{lo}, inf)", MISSING]
+
+
+def _value_bins(r: np.ndarray, c: np.ndarray, values: np.ndarray) -> Bins:
+    """One bin per reference value, one per value only the current data has, then missing."""
+    rc = [int(np.count_nonzero(r == v)) for v in values]
+    cc = [int(np.count_nonzero(c == v)) for v in values]
+    known = np.isin(c, values) | np.isnan(c)
+    new_values, new_counts = np.unique(c[~known], return_counts=True)
+    labels = [f"{v:g}" for v in values] + [f"{v:g}" for v in new_values] + [MISSING]
+    ref = np.array([*rc, *([0] * new_values.size), np.count_nonzero(np.isnan(r))], dtype=float)
+    cur = np.array([*cc, *new_counts.tolist(), np.count_nonzero(np.isnan(c))], dtype=float)
+    return Bins(ref, cur, labels, "values")
+
+
+def numeric_bins(ref: Any, cur: Any, bins: int = 10) -> Bins:
+    """Counts of a numeric column: by value when the reference has at most `bins` values, else quantiles."""
     r, c = _floats(ref), _floats(cur)
-    edges = _quantile_edges(_valid(r), bins)
-    return _numeric_counts(r, edges), _numeric_counts(c, edges), edges
+    rv = _valid(r)
+    values = few_values(rv, bins)
+    if values is not None and values.size:
+        return _value_bins(r, c, values)
+    boundaries = _quantile_boundaries(rv, bins)
+    return Bins(
+        _counts_below(r, boundaries), _counts_below(c, boundaries), _boundary_labels(boundaries), "quantiles"
+    )
+
+
+def numeric_histograms(ref: Any, cur: Any, bins: int = 10) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """(reference counts, current counts, bin labels) of a numeric column; see `numeric_bins`."""
+    b = numeric_bins(ref, cur, bins)
+    return b.ref, b.cur, b.labels
 
 
 def _value_counts(x: Any) -> dict[Any, int]:
@@ -90,7 +165,15 @@ def categorical_histograms(ref: Any, cur: Any) -> tuple[np.ndarray, np.ndarray, 
     return rc, cc, [str(k) for k in keys]
 
 
-# --- statistics on counts --------------------------------------------------------------
+def column_bins(ref: Any, cur: Any, bins: int = 10) -> Bins:
+    """The bins PSI, Jensen-Shannon and chi-square use: numeric bins for numeric dtypes, else categories."""
+    if is_numeric(ref) and is_numeric(cur):
+        return numeric_bins(ref, cur, bins)
+    rc, cc, labels = categorical_histograms(ref, cur)
+    return Bins(rc, cc, labels, "categories")
+
+
+# --- statistics on counts (the part every engine shares) -----------------------------------
 
 
 def _shares(counts: np.ndarray) -> np.ndarray | None:
@@ -125,31 +208,45 @@ def chi2_from_counts(ref_counts: np.ndarray, cur_counts: np.ndarray) -> tuple[fl
     Bins empty on both sides are dropped; a bin empty in the reference only (an unseen
     category) gets the share `EPS` (shares renormalised) so the statistic stays finite.
     """
+    stat, k = _chi2_stat(ref_counts, cur_counts)
+    if math.isnan(stat) or k < 2:
+        return stat, float("nan")
+    from scipy.stats import chi2  # imported here: scipy.stats costs ~0.3 s to import
+
+    return stat, float(chi2.sf(stat, k - 1))
+
+
+def _chi2_stat(ref_counts: np.ndarray, cur_counts: np.ndarray) -> tuple[float, int]:
     keep = (ref_counts > 0) | (cur_counts > 0)
     rc, cc = ref_counts[keep], cur_counts[keep]
     p = _shares(rc)
     n = cc.sum()
     if p is None or n == 0:
-        return float("nan"), float("nan")
+        return float("nan"), int(rc.size)
     if (p == 0).any():
         p = np.maximum(p, EPS)
         p = p / p.sum()
     expected = p * n
-    stat = float(np.sum((cc - expected) ** 2 / expected))
-    if len(rc) < 2:
-        return stat, float("nan")
-    from scipy.stats import chi2  # imported here: scipy.stats costs ~0.3 s to import
+    return float(np.sum((cc - expected) ** 2 / expected)), int(rc.size)
 
-    return stat, float(chi2.sf(stat, len(rc) - 1))
+
+def chi2_effect_from_counts(ref_counts: np.ndarray, cur_counts: np.ndarray) -> float:
+    """Cohen's w = sqrt(chi2 / n_current): the chi-square method's bounded statistic."""
+    stat, _ = _chi2_stat(ref_counts, cur_counts)
+    n = float(cur_counts.sum())
+    return math.sqrt(stat / n) if n > 0 and not math.isnan(stat) else float("nan")
+
+
+STATISTICS = {"psi": psi_from_counts, "jensenshannon": js_from_counts, "chi2": chi2_effect_from_counts}
 
 
 # --- public statistics on raw columns --------------------------------------------------
 
 
 def psi_numeric(ref: Any, cur: Any, bins: int = 10) -> float:
-    """PSI of a numeric column over reference-quantile bins (missing values are one more bin)."""
-    rc, cc, _ = numeric_histograms(ref, cur, bins)
-    return psi_from_counts(rc, cc)
+    """PSI of a numeric column over its bins (see `numeric_bins`; missing values are one more bin)."""
+    b = numeric_bins(ref, cur, bins)
+    return psi_from_counts(b.ref, b.cur)
 
 
 def psi_categorical(ref: Any, cur: Any) -> float:
@@ -174,9 +271,9 @@ def ks_statistic(ref: Any, cur: Any) -> float:
 
 
 def js_distance(ref: Any, cur: Any, *, bins: int = 10) -> float:
-    """Jensen-Shannon distance (base 2): reference-quantile bins for numeric dtypes, else categories."""
-    rc, cc = _histograms(ref, cur, bins)
-    return js_from_counts(rc, cc)
+    """Jensen-Shannon distance (base 2) over the column's bins (see `column_bins`)."""
+    b = column_bins(ref, cur, bins)
+    return js_from_counts(b.ref, b.cur)
 
 
 def chi2_test(ref: Any, cur: Any, *, bins: int = 10) -> tuple[float, float]:
@@ -185,14 +282,15 @@ def chi2_test(ref: Any, cur: Any, *, bins: int = 10) -> tuple[float, float]:
     Equals scipy.stats.chisquare(cur_counts, ref_shares * n_cur) when every current category
     was seen in the reference.
     """
-    rc, cc = _histograms(ref, cur, bins)
-    return chi2_from_counts(rc, cc)
+    b = column_bins(ref, cur, bins)
+    return chi2_from_counts(b.ref, b.cur)
 
 
 def skewness(x: Any) -> float:
-    """Sample skewness g1 (scipy.stats.skew, bias=True) of the non-missing values.
+    """Moment skewness g1 (scipy.stats.skew, bias=True) of the non-missing values.
 
-    A constant column has skewness 0 (scipy gives NaN); no value at all gives NaN.
+    A constant column has skewness 0 (scipy gives NaN); no value at all gives NaN. Shown in
+    notebooks and the card; the check uses `quantile_skewness`, which one outlier cannot move.
     """
     v = _valid(_floats(x))
     if v.size == 0:
@@ -204,14 +302,23 @@ def skewness(x: Any) -> float:
     return float(np.mean(d * d * d) / m2**1.5)
 
 
+def bowley_from_quartiles(q1: float, q2: float, q3: float) -> float:
+    """Bowley's quantile skewness (Q3 + Q1 - 2 Q2) / (Q3 - Q1), in [-1, 1]; 0 when Q3 == Q1."""
+    if any(math.isnan(q) for q in (q1, q2, q3)):
+        return float("nan")
+    spread = q3 - q1
+    return 0.0 if spread <= 0 else float((q3 + q1 - 2.0 * q2) / spread)
+
+
+def quantile_skewness(x: Any) -> float:
+    """Bowley's quantile skewness of the non-missing values (linear-interpolated quartiles); NaN if none."""
+    v = _valid(_floats(x))
+    if v.size == 0:
+        return float("nan")
+    q1, q2, q3 = np.quantile(v, [0.25, 0.5, 0.75]).tolist()
+    return bowley_from_quartiles(q1, q2, q3)
+
+
 def skew_change(ref: Any, cur: Any) -> float:
-    """Absolute change of skewness from reference to current."""
-    return abs(skewness(cur) - skewness(ref))
-
-
-def _histograms(ref: Any, cur: Any, bins: int) -> tuple[np.ndarray, np.ndarray]:
-    if is_numeric(ref) and is_numeric(cur):
-        rc, cc, _ = numeric_histograms(ref, cur, bins)
-    else:
-        rc, cc, _ = categorical_histograms(ref, cur)
-    return rc, cc
+    """Absolute change of quantile (Bowley) skewness from reference to current, in [0, 2]."""
+    return abs(quantile_skewness(cur) - quantile_skewness(ref))

@@ -322,8 +322,12 @@ def _drift(run: _Run) -> dict[str, Any]:
                 "statistic": main.value,
                 "limit": main.limit,
                 "passed": main.passed,
-                "skew_change": sk.value if sk else None,
+                "judged": main.judged,
+                "skew_change": sk.value if sk else None,  # quantile (Bowley) skewness, the checked one
                 "skew_passed": sk.passed if sk else None,
+                "moment_skew": [sk.details.get("moment_reference"), sk.details.get("moment_current")]
+                if sk
+                else None,
             }
         )
     out: dict[str, Any] = {"reference": ref, "current": cur, "features": features, "target": None}

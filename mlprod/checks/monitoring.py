@@ -180,16 +180,17 @@ def drift_table(results: Sequence[CheckResult]) -> Any:
 
 
 def skew_table(ref: Any, cur: Any, features: Sequence[str], max_change: float | None = None) -> Any:
-    """Skewness of each numeric feature before (reference) and after (current), and the change."""
+    """Quantile (Bowley) skewness of each numeric feature before and after, the checked change,
+    and moment skewness beside it (shown, not checked: one outlier decides it)."""
     import pandas as pd
 
-    from .drift import is_numeric, skewness
+    from .drift import is_numeric, quantile_skewness, skewness
 
     rows = []
     for f in features:
         if f not in ref.columns or f not in cur.columns or not is_numeric(ref[f]):
             continue
-        before, after = skewness(ref[f]), skewness(cur[f])
+        before, after = quantile_skewness(ref[f]), quantile_skewness(cur[f])
         change = abs(after - before)
         breach = max_change is not None and not (change <= max_change)
         rows.append(
@@ -200,11 +201,12 @@ def skew_table(ref: Any, cur: Any, features: Sequence[str], max_change: float | 
                 "current": after,
                 "change": change,
                 "limit": max_change,
+                "moment_reference": skewness(ref[f]),
+                "moment_current": skewness(cur[f]),
             }
         )
-    return highlight(
-        pd.DataFrame(rows, columns=["status", "feature", "reference", "current", "change", "limit"])
-    )
+    columns = ["status", "feature", "reference", "current", "change", "limit"]
+    return highlight(pd.DataFrame(rows, columns=[*columns, "moment_reference", "moment_current"]))
 
 
 def group_table(reports: Sequence[Mapping[str, Any]]) -> Any:

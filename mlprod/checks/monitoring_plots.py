@@ -204,7 +204,7 @@ def plot_drift_statistics(results: Sequence[CheckResult]) -> Any:
 
 
 def plot_skewness(table: Any) -> Any:
-    """Skewness before and after per numeric feature, from `monitoring.skew_table` (Styler or DataFrame)."""
+    """Quantile (Bowley) skewness before and after per numeric feature, from `monitoring.skew_table`."""
     import numpy as np
 
     df = table.data if hasattr(table, "data") else table
@@ -215,7 +215,7 @@ def plot_skewness(table: Any) -> Any:
     ax.axvline(0, color="black", linewidth=0.8)
     ax.set_yticks(pos, [_short(f, 40) for f in df["feature"]])
     ax.invert_yaxis()
-    ax.set_xlabel("skewness")
+    ax.set_xlabel("quantile (Bowley) skewness, in [-1, 1]")
     ax.legend(fontsize=8)
     ax.set_title("Skewness before (reference) and after (current)", fontsize=10)
     return fig

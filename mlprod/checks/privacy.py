@@ -1,8 +1,11 @@
 """Privacy: PII columns absent, PII patterns absent from values, k-anonymity.
 
-Value scans look at text columns only (object, string and category dtypes): a phone
-number or card stored as an integer is not found, but numeric features such as amounts
-never produce false alarms. Each distinct value is scanned once and counted by frequency.
+Value scans look at text and datetime columns (object, string, category and datetime dtypes):
+a phone number or card stored as an integer is not found, but numeric features such as
+amounts never produce false alarms. Each distinct value is scanned once and counted by
+frequency. Beside the regular expressions, pii_detectors.py holds the detectors of issue 15
+(`person_name`, `date_of_birth`, `ssn`, `ipv4`, `ipv6`); a source with nothing to scan is
+not judged.
 """
 
 from __future__ import annotations
@@ -14,6 +17,18 @@ from typing import Any
 
 from mlprod.errors import UsageError
 
+from .pii_detectors import (
+    IPV4_RE,
+    IPV6_RE,
+    NAME_RE,
+    NAME_SHARE,
+    SSN_RE,
+    birth_date_rows,
+    is_ipv4,
+    is_ipv6,
+    is_person_name,
+    is_ssn,
+)
 from .results import CheckResult
 
 CONCERN = "privacy"
@@ -86,7 +101,19 @@ BUILTIN: dict[str, tuple[str, Callable[[str], bool] | None]] = {
     "phone": (PHONE_RE, is_phone),
     "iban": (IBAN_RE, is_valid_iban),
     "credit_card": (CARD_RE, luhn_valid),
+    "ssn": (SSN_RE, is_ssn),
+    "ipv4": (IPV4_RE, is_ipv4),
+    "ipv6": (IPV6_RE, is_ipv6),
+    "person_name": (NAME_RE, is_person_name),
 }
+COLUMN_DETECTORS: dict[str, Callable[[Any], int]] = {"date_of_birth": birth_date_rows}
+# A UUID is an identifier, not a phone or card number: blanked out before those scans.
+UUID_RE = r"(?<![0-9A-Fa-f-])[0-9A-Fa-f]{8}(?:-[0-9A-Fa-f]{4}){3}-[0-9A-Fa-f]{12}(?![0-9A-Fa-f-])"
+# A valid SSN (US rules) is not a phone number: blanked out before the phone scan.
+_SSN_PART = r"(?!000|666|9)\d{3}SEP(?!00)\d{2}SEP(?!0000)\d{4}"
+VALID_SSN_RE = "".join(
+    [r"(?<![\d-])(?:", _SSN_PART.replace("SEP", "-"), "|", _SSN_PART.replace("SEP", " "), r")(?![\d-])"]
+)
 
 
 def _text_columns(df: Any) -> list[str]:
@@ -95,19 +122,18 @@ def _text_columns(df: Any) -> list[str]:
     return [
         c
         for c in df.columns
-        if not (
-            pd.api.types.is_numeric_dtype(df[c])
-            or pd.api.types.is_bool_dtype(df[c])
-            or pd.api.types.is_datetime64_any_dtype(df[c])
-        )
+        if not (pd.api.types.is_numeric_dtype(df[c]) or pd.api.types.is_bool_dtype(df[c]))
     ]
 
 
 def _compile(patterns: Iterable[str], custom: dict[str, str] | None) -> dict[str, tuple[str, Any]]:
     out: dict[str, tuple[str, Any]] = {}
     for name in patterns:
+        if name in COLUMN_DETECTORS:
+            continue
         if name not in BUILTIN:
-            raise UsageError(f"unknown PII pattern {name!r} (known: {', '.join(BUILTIN)})")
+            known = ", ".join([*BUILTIN, *COLUMN_DETECTORS])
+            raise UsageError(f"unknown PII pattern {name!r} (known: {known})")
         out[name] = BUILTIN[name]
     for name, rx in (custom or {}).items():
         try:
@@ -130,13 +156,16 @@ def scan_values(
     Distinct values are scanned once with pandas' vectorised regex methods; card and IBAN
     candidates are then validated (Luhn, mod-97) so random digit runs are not reported.
     """
+    patterns = list(patterns)
     compiled = _compile(patterns, custom)
+    column_detectors = {n: COLUMN_DETECTORS[n] for n in patterns if n in COLUMN_DETECTORS}
     cols = list(columns) if columns is not None else _text_columns(df)
     found: dict[str, dict[str, int]] = {}
     for col in cols:
         counts = df[col].dropna().astype(str).value_counts()
         if counts.empty:
             continue
+        column_hits = {n: detect(df[col]) for n, detect in column_detectors.items()}
         values = counts.index.to_series(index=range(len(counts)))
         freq = counts.to_numpy()
         # The digit groups of an IBAN look like a phone or card number: blank IBAN-shaped
@@ -149,7 +178,11 @@ def scan_values(
             digits_view = digits_view.where(
                 ~not_phone, digits_view.str.replace(NOT_PHONE_RE, " ", regex=True)
             )
-        hits: dict[str, int] = {}
+        for blank in (VALID_SSN_RE, UUID_RE):
+            has = digits_view.str.contains(blank, regex=True)
+            if has.any():
+                digits_view = digits_view.where(~has, digits_view.str.replace(blank, " ", regex=True))
+        hits: dict[str, int] = {n: k for n, k in column_hits.items() if k}
         for name, (rx, validate) in compiled.items():
             texts = digits_view if name in ("phone", "credit_card") else values
             mask = texts.str.contains(rx, regex=True).to_numpy()
@@ -159,6 +192,8 @@ def scan_values(
                 valid_rows = set(ok[ok].index.get_level_values(0))
                 mask = values.index.isin(list(valid_rows))
             n = int(freq[mask].sum())
+            if name == "person_name" and n < NAME_SHARE * freq.sum():
+                n = 0  # a column of names, not a stray name-like value in free text
             if n:
                 hits[name] = n
         if hits:
@@ -175,6 +210,19 @@ def check_pii_patterns(
     found = scan_values(df, patterns, custom)
     names = [*patterns, *(custom or {})]
     details = {"scanned_columns": [str(c) for c in text_cols], "patterns": names, "found": found}
+    if not text_cols:
+        kind = type(df).__name__ if not hasattr(df, "columns") else "no text or date column"
+        return CheckResult(
+            CONCERN,
+            "pii_patterns",
+            True,
+            f"PII values in {subject} not judged: nothing to scan ({kind})",
+            None,
+            0.0,
+            subject,
+            details,
+            judged=False,
+        )
     if not found:
         return CheckResult(
             CONCERN,

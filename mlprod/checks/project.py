@@ -22,6 +22,7 @@ from mlprod.errors import MlprodError, RefusedError
 
 from .project_checks import TRAIN_HINT, CheckFailure, ConcernChecks, MissingInput, StageError, ensure
 from .project_governance import GovernanceChecks
+from .project_quality import QualityChecks
 
 __all__ = ["TRAIN_HINT", "CheckFailure", "MissingInput", "ModelLoadError", "Project", "StageError", "ensure"]
 
@@ -33,7 +34,7 @@ class ModelLoadError(RefusedError):
     """The deployed model's `load()` raised (a corrupt artifact, a bug in it): exit 3 through the CLI."""
 
 
-class Project(ConcernChecks, GovernanceChecks):
+class Project(ConcernChecks, GovernanceChecks, QualityChecks):
     """A project under test: paths relative to `root`, settings from the generated `config`.
 
     Config keys: task, target, positive_label, id_column, features, datasets {name: path},

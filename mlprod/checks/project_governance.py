@@ -88,10 +88,9 @@ class GovernanceChecks(_Base):
 
         if source in self.stages:
             data, subject = self.stage_output(source), f"the output of stage {source}"
-            if not _is_frame(data):  # predictions carry no text
-                return CheckResult(
-                    "privacy", "pii_patterns", True, f"{subject} has no text columns", 0.0, 0.0, subject
-                )
+            if not _is_frame(data):  # predictions carry no text: nothing to judge (issue 15)
+                why = f"PII values in {subject} not judged: a {type(data).__name__}, no text to scan"
+                return CheckResult("privacy", "pii_patterns", True, why, None, 0.0, subject, judged=False)
         else:
             data, subject = self.dataset(source), f"data set {source}"
         return check_pii_patterns(data, patterns, custom, subject=subject)

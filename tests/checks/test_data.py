@@ -157,7 +157,7 @@ def test_check_columns(df):
     res = {(r.subject, r.check): r for r in check_columns(df, spec, subject="train")}
     assert res[("train.age", "dtype")].passed and res[("train.age", "min")].passed
     assert not res[("train.age", "max")].passed and res[("train.age", "max")].message == (
-        "column age of train has max 70 > 60"
+        "data set train, column age: 1 values above max 60 (e.g. 70)"
     )
     assert res[("train.amount", "dtype")].passed and res[("train.amount", "min")].passed
     assert not res[("train.amount", "not_null")].passed
@@ -171,3 +171,60 @@ def test_check_columns(df):
 def test_check_columns_all_missing_min_is_explicit():
     res = check_columns(pd.DataFrame({"x": [np.nan, np.nan]}), {"x": {"min": 0}}, subject="d")
     assert not res[0].passed and "has no values" in res[0].message
+
+
+def test_column_rules_name_data_set_column_bound_count_and_examples():
+    from mlprod.checks.columns import check_column_rules
+
+    df = pd.DataFrame(
+        {
+            "age": [17, 12, 40, 17, 130],
+            "housing": ["own", "castle", "castle", "rent", None],
+            "id": [1, 2, 2, 3, 4],
+        }
+    )
+    rules = {
+        "age": {"min": 18, "max": 100},
+        "housing": {"values": ["own", "rent"], "not_null": True},
+        "id": {"unique": True, "dtype": "int"},
+        "absent": {"min": 0},
+    }
+    res = {(r.subject, r.check): r for r in check_column_rules(df, rules, "current")}
+    assert ("current.absent", "min") not in res  # rules apply where the column is
+    low = res[("current.age", "min")]
+    assert not low.passed and low.value == 3
+    assert low.message == "data set current, column age: 3 values below min 18 (e.g. 12, 17)"
+    assert "1 values above max 100 (e.g. 130)" in res[("current.age", "max")].message
+    bad = res[("current.housing", "values")]
+    assert (
+        not bad.passed
+        and "2 values outside the allowed set ['own', 'rent'] (e.g. 'castle' x2)" in bad.message
+    )
+    assert "1 missing values (rows 4)" in res[("current.housing", "not_null")].message
+    dup = res[("current.id", "unique")]
+    assert not dup.passed and "2 values not unique (e.g. '2' x2)" in dup.message
+    assert res[("current.id", "dtype")].passed
+    none = check_column_rules(df, {"other": {"min": 0}}, "train")
+    assert len(none) == 1 and not none[0].judged and "nothing to judge" in none[0].message
+
+
+def test_deployed_scores_of_a_stage_output():
+    from mlprod.checks.pipeline_scoring import check_scores_of_stage, feature_stage
+
+    outputs = {
+        "ingest": pd.DataFrame({"a": [1]}),
+        "features": pd.DataFrame({"a": [1], "b": [2]}),
+        "fit": object(),
+    }
+    assert feature_stage(dict.fromkeys(outputs), outputs, ["a", "b"]) == "features"
+    assert feature_stage(dict.fromkeys(outputs), outputs, ["z"]) is None
+    good = check_scores_of_stage(np.array([0.1, 0.9]), 2, "features", bounded=True)
+    assert all(r.passed for r in good) and len(good) == 3
+    bad = {
+        r.check: r for r in check_scores_of_stage(np.array([0.1, np.nan, 1.5]), 2, "features", bounded=True)
+    }
+    assert not bad["deployed_shape"].passed and "3 predictions for 2 rows" in bad["deployed_shape"].message
+    assert not bad["deployed_finite"].passed and not bad["deployed_range"].passed
+    assert "1 probabilities outside [0, 1] (e.g. 1.5)" in bad["deployed_range"].message
+    text = check_scores_of_stage(np.array(["a", "b"]), 2, "features", bounded=False)
+    assert not text[0].passed and "non-numeric" in text[0].message

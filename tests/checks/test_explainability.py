@@ -170,3 +170,113 @@ def test_project_importances_of_a_regression_use_a_regression_metric(tmp_path):
     project = Project(tmp_path, config)
     assert project.check_importances("permutation", "test").passed
     assert project.check_expected_top("permutation", "test", "a", 1).passed
+
+
+# --- issue 15: explainability that can fail ------------------------------------------------------
+
+
+class _Noise:
+    """Scores are a hash of the row: deterministic, finite, and unrelated to any feature."""
+
+    def fit(self, X, y):
+        return self
+
+    def predict_proba(self, X):
+        import hashlib
+
+        p = np.array(
+            [
+                int(hashlib.md5(repr(tuple(r)).encode()).hexdigest()[:8], 16) / 2**32
+                for r in X.itertuples(index=False)
+            ]
+        )
+        return np.column_stack([1 - p, p])
+
+
+@pytest.fixture
+def linear_data():
+    rng = np.random.default_rng(15)
+    X = pd.DataFrame({"a": rng.normal(size=300), "b": rng.normal(size=300), "c": rng.normal(size=300)})
+    y = ((2 * X["a"] + 0.5 * X["b"] + rng.normal(size=300)) > 0).astype(int)
+    return X, y
+
+
+def test_a_noise_model_fails_explainability(linear_data):
+    from sklearn.metrics import roc_auc_score
+
+    from mlprod.checks.explain_quality import (
+        check_importances_informative,
+        check_reason_codes_consistent,
+        permutation_stats,
+    )
+    from mlprod.checks.explainability import reason_codes, reference_values
+
+    X, y = linear_data
+    noise = _Noise()
+    scoring = lambda est, X_, y_: roc_auc_score(y_, est.predict_proba(X_)[:, 1])  # noqa: E731
+    imp = check_importances_informative(*permutation_stats(noise, X, y, scoring, seed=0))
+    assert not imp.passed and "degenerate" in imp.message
+    predict = lambda d: noise.predict_proba(d)[:, 1]  # noqa: E731
+    ref = reference_values(X)
+    rows = X.iloc[:50]
+    results = {
+        r.check: r
+        for r in check_reason_codes_consistent(predict, rows, ref, reason_codes(predict, rows, ref, 2))
+    }
+    assert results["reason_codes_replay"].passed  # a deterministic noise replays ...
+    assert not results["reason_codes_explain"].passed  # ... but its codes explain nothing
+    assert results["reason_codes_explain"].value < 0
+
+
+def test_an_additive_model_explains_exactly_and_a_fitted_model_informs(linear_data):
+    from sklearn.inspection import permutation_importance
+    from sklearn.linear_model import LinearRegression, LogisticRegression
+    from sklearn.metrics import roc_auc_score
+
+    from mlprod.checks.explain_quality import (
+        check_importances_informative,
+        check_reason_codes_consistent,
+        permutation_stats,
+    )
+    from mlprod.checks.explainability import reason_codes, reference_values
+
+    X, y = linear_data
+    additive = LinearRegression().fit(X, y)
+    ref = reference_values(X)
+    rows = X.iloc[:40]
+    codes = reason_codes(additive.predict, rows, ref, 2)
+    results = {r.check: r for r in check_reason_codes_consistent(additive.predict, rows, ref, codes)}
+    assert results["reason_codes_replay"].passed and results["reason_codes_explain"].value == pytest.approx(
+        1.0
+    )
+    model = LogisticRegression().fit(X, y)
+    scoring = lambda est, X_, y_: roc_auc_score(y_, est.predict_proba(X_)[:, 1])  # noqa: E731
+    means, stds = permutation_stats(model, X, y, scoring, seed=0)
+    direct = permutation_importance(model, X, y, scoring=scoring, n_repeats=5, random_state=0)
+    assert means["a"] == pytest.approx(direct.importances_mean[0]) and stds["a"] == pytest.approx(
+        direct.importances_std[0]
+    )
+    informative = check_importances_informative(means, stds)
+    assert informative.passed and informative.details["top"] == "a"
+    flat = check_importances_informative({"a": 0.0, "b": 0.0, "c": 0.0})
+    assert not flat.passed and "all zero" in flat.message
+
+
+def test_a_batch_dependent_explanation_does_not_replay(linear_data):
+    from sklearn.linear_model import LinearRegression
+
+    from mlprod.checks.explain_quality import check_reason_codes_consistent
+    from mlprod.checks.explainability import reason_codes, reference_values
+
+    X, y = linear_data
+    model = LinearRegression().fit(X, y)
+    predict = lambda d: model.predict(d) + 0.1 * (model.predict(d) - model.predict(d).mean())  # noqa: E731
+    ref = reference_values(X)
+    rows = X.iloc[:30]
+    results = {
+        r.check: r
+        for r in check_reason_codes_consistent(predict, rows, ref, reason_codes(predict, rows, ref, 2))
+    }
+    assert (
+        not results["reason_codes_replay"].passed and "scored alone" in results["reason_codes_replay"].message
+    )

@@ -86,7 +86,7 @@ def test_custom_patterns():
     with pytest.raises(UsageError, match="not a valid regular expression"):
         scan_values(df, [], {"bad": "("})
     with pytest.raises(UsageError, match="unknown PII pattern"):
-        scan_values(df, ["ssn"])
+        scan_values(df, ["passport"])
 
 
 def test_pii_not_features_and_columns_absent():

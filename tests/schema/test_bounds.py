@@ -56,6 +56,8 @@ NOT_BOUNDS = {
     "ScoreBar.min_total": "the score's own bar",
     "ScoreBar.min_each": "the score's own bar",
     "ScoreBar.signoff_max_age_days": "the score's own bar",
+    "BatchInvariance.rows": "rows scored alone",
+    "ProcessInvariance.threads": "threads of the second process",
     "Serving.timeout_s": "how long one request may take before it counts as an error",
     "ServingLoad.rate_per_s": "the load schedule",
     "ServingLoad.duration_s": "the load schedule",
@@ -124,6 +126,16 @@ CASES: list[tuple[str, dict[tuple[str | int, ...], Any], tuple[str | int, ...]]]
         "Expect.min_rows",
         {("pipeline", "stages", 0, "expect", "min_rows"): 0},
         ("pipeline", "stages", 0, "expect", "min_rows"),
+    ),
+    (
+        "BatchInvariance.tolerance",
+        {("determinism", "batch_invariance"): {"rows": 50, "tolerance": 1.0}},
+        ("determinism", "batch_invariance", "tolerance"),
+    ),
+    (
+        "ProcessInvariance.tolerance",
+        {("determinism", "process_invariance"): {"threads": 2, "tolerance": 1.0}},
+        ("determinism", "process_invariance", "tolerance"),
     ),
     (
         "ServingBudget.max_error_rate",

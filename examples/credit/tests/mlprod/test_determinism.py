@@ -22,6 +22,8 @@ PREDICTION_DRIFT = {
     "method": "psi",
     "max": 0.25,
 }
+BATCH_INVARIANCE = {"rows": 50, "tolerance": 1e-09}
+PROCESS_INVARIANCE = {"threads": 2, "tolerance": 1e-09}
 
 
 def test_repeated_predictions_agree(project):
@@ -34,3 +36,11 @@ def test_predictions_match_golden_file(project):
 
 def test_prediction_distribution_stable(project):
     ensure(project.check_prediction_drift(**PREDICTION_DRIFT))
+
+
+def test_predictions_independent_of_the_batch(project):
+    ensure(project.check_batch_invariance(DATASET, **BATCH_INVARIANCE))
+
+
+def test_predictions_independent_of_the_process(project):
+    ensure(project.check_process_invariance(DATASET, **PROCESS_INVARIANCE))

@@ -4,6 +4,8 @@
 
 Global importances (METHOD below) on the explanation data set; the expected
 features rank in the top k; sampled rows get finite reason codes.
+Importances must stand out of their noise, and reason codes must replay and account
+for the score, so a model that returns noise fails.
 """
 
 import pytest
@@ -23,6 +25,10 @@ def test_importances_computed(project):
     ensure(project.check_importances(METHOD, DATASET))
 
 
+def test_importances_not_degenerate(project):
+    ensure(project.check_importances_informative(METHOD, DATASET))
+
+
 @pytest.mark.parametrize("feature", EXPECT_TOP, ids=EXPECT_TOP)
 def test_feature_in_top_k(project, feature):
     ensure(project.check_expected_top(METHOD, DATASET, feature, TOP_K))
@@ -30,3 +36,8 @@ def test_feature_in_top_k(project, feature):
 
 def test_reason_codes_finite(project):
     ensure(project.check_reason_codes(DATASET, REFERENCE_DATASET, **REASON_CODES))
+
+
+def test_reason_codes_consistent(project):
+    data = (DATASET, REFERENCE_DATASET)
+    ensure(project.check_reason_codes_consistent(*data, **REASON_CODES))

@@ -27,6 +27,13 @@ EXPECT = {
 }
 STAGES = ["ingest", "features", "fit", "predict"]
 LAST_STAGE = "predict"
+COLUMN_RULES = {
+    "age_in_years": {"dtype": "int", "min": 18.0, "max": 100.0},
+    "credit_amount": {"dtype": "int", "min": 0.0},
+    "duration_in_month": {"dtype": "int", "min": 1.0, "max": 120.0},
+    "housing": {"dtype": "category", "values": ["own", "rent", "for free"]},
+}
+COLUMN_DATASETS = ["current", "reference", "test", "train"]
 
 
 @pytest.mark.parametrize("stage", STAGES, ids=STAGES)
@@ -36,3 +43,12 @@ def test_stage_output_meets_expect(project, stage):
 
 def test_stages_chained_give_valid_predictions(project):
     ensure(project.check_end_to_end(LAST_STAGE))
+
+
+def test_deployed_model_scores_the_pipeline_output(project):
+    ensure(project.check_deployed_on_pipeline())
+
+
+@pytest.mark.parametrize("dataset", COLUMN_DATASETS, ids=COLUMN_DATASETS)
+def test_column_rules(project, dataset):
+    ensure(project.check_column_rules(dataset, COLUMN_RULES))
