@@ -70,8 +70,10 @@ BOUND_FIELDS: dict[str, str] = {
     "ColumnExpect.min": "data of any range: not capped",
     "ColumnExpect.max": "data of any range: not capped",
     "SkewDrift.max_change": "quantile skewness lies in [-1, 1]: 2 never fails, the model's lt=2 refuses it",
-    "BatchInvariance.tolerance": "classifier probabilities or labels: >= 1 never fails; regression: target units",
-    "ProcessInvariance.tolerance": "classifier probabilities or labels: >= 1 never fails; regression: target units",
+    "BatchInvariance.tolerance": "classifier probabilities or labels: >= 1 never fails; "
+    "regression: target units",
+    "ProcessInvariance.tolerance": "classifier probabilities or labels: >= 1 never fails; "
+    "regression: target units",
     "Latency.p50_ms": "time is unbounded: not capped",
     "Latency.p95_ms": "time is unbounded: not capped",
     "Batch.max_ms": "time is unbounded: not capped",
