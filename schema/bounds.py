@@ -63,7 +63,7 @@ BOUND_FIELDS: dict[str, str] = {
     "Determinism.tolerance": "classifier probabilities or labels: >= 1 never fails; regression: target units",
     "Golden.tolerance": "classifier probabilities or labels: >= 1 never fails; regression: target units",
     "Explainability.top_k": "with expect_top, >= the number of features never fails",
-    "Explainability.expect_top": "empty while automated: the top-k check judges nothing",
+    "Explainability.expect_top": "written empty while automated: the top-k check judges nothing",
     "Expect.min_rows": "0 never fails",
     "Expect.max_rows": "no finite never-failing limit",
     "Expect.range": "predictions of any range: not capped",
@@ -224,7 +224,7 @@ def _explainability(spec: Spec) -> Iterator[Finding]:
     e = spec.explainability
     if e is None or e.mode != Mode.AUTOMATED:
         return
-    if not e.expect_top:
+    if "expect_top" in e.model_fields_set and not e.expect_top:
         yield (
             ("explainability", "expect_top"),
             "expect_top is empty: name at least one feature the model must rank in its top_k "

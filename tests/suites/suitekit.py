@@ -105,3 +105,18 @@ def parse_junit(path: Path) -> dict[str, Outcome]:
         props = {p.get("name"): p.get("value") for p in case.iter("property")}
         out[name] = Outcome(name, status, message, props.get("mlprod_concern"))
     return out
+
+
+#: The example's generated tests that judge nothing there, each a skip with its reason:
+#: drift within age_band (every band below drift.min_rows), the PII scan of the predict
+#: stage (its output is an array of scores, no text), and the serving checks (no $MODEL_URL;
+#: tests/serving runs them against a real server).
+NOT_JUDGED = {
+    "test_bias.py::test_drift_within_cohort[age_band]": "100 needed on both",
+    "test_privacy.py::test_no_pii_values[predict]": "no text to scan",
+}
+
+
+def not_judged(name: str) -> bool:
+    """True for a test of the example that is expected to skip as not judged."""
+    return name in NOT_JUDGED or name.startswith("test_serving.py::")
