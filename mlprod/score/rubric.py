@@ -24,6 +24,7 @@ from mlprod import CONCERNS
 from .ci import CIConfig, find_ci
 from .current import Render, Rendered, render_project
 from .git import GitState, read_git
+from .pytestcfg import config_problems
 from .report import MAX_LEVEL, MAX_TOTAL, TITLES, ConcernScore, ScoreReport, gate, interpret
 from .results import RunEvidence, TestCounts, gather
 
@@ -57,6 +58,7 @@ class _Evidence:
     ci: list[CIConfig]
     run: RunEvidence
     ignored: set[str]  # evidence files a .gitignore ignores
+    pytest_config: list[str]  # what pytest's config or an outer conftest does to every run
 
     def counts(self, concern: str) -> TestCounts | None:
         if not self.run.given:
@@ -199,6 +201,14 @@ def _ci(concern: str, tests: list[Rendered], ev: _Evidence) -> tuple[list[str], 
     files = [prefix + t.path for t in tests]
     runners = {f: [c for c in ev.ci if c.covers(f, top_tests)] for f in files}
     not_run = [f for f, configs in runners.items() if not configs]
+    if not not_run and ev.pytest_config:
+        return (
+            [f"pytest's config changes every run of its tests: {'; '.join(ev.pytest_config)}"],
+            [
+                "drop the selection from addopts and move a conftest.py above the tests into the folder"
+                " of the tests that use it, and commit"
+            ],
+        )
     if not not_run:
         if not ev.git.available or all(any(c.tracked for c in cs) for cs in runners.values()):
             return [], []
@@ -349,6 +359,7 @@ def score_project(
         ci=find_ci(root, git),
         run=run,
         ignored=git.ignored(evidence),
+        pytest_config=config_problems(root, spec.outputs.tests.rstrip("/"), git.toplevel or root),
     )
     rows = [score_concern(c, ev) for c in CONCERNS]
     report = ScoreReport(

@@ -136,10 +136,28 @@ def _python_m(words: list[str], i: int) -> list[str] | None:
     return None
 
 
+def _override(args: list[str], i: int) -> str | None:
+    """The `name=value` of an `-o`/`--override-ini` at `args[i]`, None when it is not one."""
+    arg = args[i]
+    if arg in ("-o", "--override-ini"):
+        return args[i + 1] if i + 1 < len(args) else ""
+    if arg.startswith("--override-ini="):
+        return arg.partition("=")[2]
+    if arg.startswith("-o") and not arg.startswith("--"):
+        return arg[2:]
+    return None
+
+
 def selection_problem(args: list[str]) -> str:
     """'' unless the pytest arguments may leave generated tests out: then the construct."""
     for i, arg in enumerate(args):
         name = arg.partition("=")[0]
+        if arg in _NO_RUN:
+            return f"`{arg}` runs no test"
+        ini = _override(args, i)
+        key, _, opts = (ini or "").partition("=")
+        if key.strip() == "addopts" and selection_problem(split_words(opts)):
+            return f"`-o {ini}` sets addopts: {selection_problem(split_words(opts))}"
         short = next((s for s in ("-k", "-m") if arg.startswith(s) and arg != s and name == arg), None)
         if name in _SELECTING or short:
             value = arg if ("=" in arg or short) else f"{arg} {args[i + 1] if i + 1 < len(args) else ''}"

@@ -1,0 +1,77 @@
+"""What pytest reads besides the generated suite: a config file's `addopts` and a conftest
+above the tests folder apply to every run (CI's too), so they keep a concern below 2.
+
+Each case once reached 20/20 with an honest run's results and a CI job that can fail.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from mlprod.score.pytestcfg import config_problems
+
+WHY = "pytest's config changes every run of its tests: "
+
+
+def scored(project, files: dict[str, str]):
+    project.spec("bias", "release")
+    project.generate()
+    project.ci()
+    project.write(files)
+    project.commit()
+    project.record()
+    return project.row("bias")
+
+
+@pytest.mark.parametrize(
+    ("files", "reason"),
+    [
+        ({"pytest.ini": "[pytest]\naddopts = -k nothing\n"}, "pytest.ini:2: addopts `-k nothing` selects"),
+        (
+            {"pyproject.toml": "[tool.pytest.ini_options]\naddopts = ['-q', '--co']\n"},
+            "pyproject.toml:2: addopts `--co` runs no test",
+        ),
+        ({"tox.ini": "[pytest]\naddopts = -m slow\n"}, "tox.ini:2: addopts `-m slow` selects"),
+        ({"setup.cfg": "[tool:pytest]\naddopts = --deselect tests/mlprod/test_bias.py\n"}, "setup.cfg:2:"),
+        (  # the nearest config file is the one pytest reads
+            {"tests/pytest.ini": "[pytest]\naddopts = -k nothing\n", "pytest.ini": "[pytest]\n"},
+            "tests/pytest.ini:2: addopts `-k nothing`",
+        ),
+        (
+            {"conftest.py": "import pytest\n"},
+            "conftest.py: a conftest above tests/mlprod applies to every generated test",
+        ),
+        ({"tests/conftest.py": ""}, "tests/conftest.py: a conftest above tests/mlprod"),
+    ],
+)
+def test_a_config_or_outer_conftest_that_changes_every_run_keeps_the_concern_at_1(project, files, reason):
+    row = scored(project, files)
+    assert row.level == 1
+    assert row.why.startswith(WHY + reason)
+    assert "move a conftest.py above the tests" in row.fix
+
+
+@pytest.mark.parametrize(
+    "files",
+    [
+        {"pytest.ini": "[pytest]\naddopts = -q -p no:cacheprovider -ra\n"},
+        {"tox.ini": "[tox]\nenvlist = py311\n", "setup.cfg": "[metadata]\nname = x\n"},
+        {"pyproject.toml": "[tool.ruff]\nline-length = 100\n", "tests/unit/conftest.py": "import pytest\n"},
+        # the nearest config file wins: the outer one is not read
+        {"tests/pytest.ini": "[pytest]\n", "pytest.ini": "[pytest]\naddopts = -k nothing\n"},
+    ],
+)
+def test_a_config_that_runs_every_test_and_a_conftest_beside_the_tests_count(project, files):
+    row = scored(project, files)
+    assert (row.level, row.why) == (2, "")
+
+
+def test_a_conftest_above_the_project_in_its_repository_applies_too(make_project, tmp_path):
+    top = make_project("repo")
+    (top.root / "conftest.py").write_text("import pytest\n")
+    sub = top.root / "ml"
+    sub.mkdir()
+    assert config_problems(sub, "tests/mlprod", top.root) == [
+        "../conftest.py: a conftest above tests/mlprod applies to every generated test and can change its outcome"
+    ]
+    assert config_problems(sub, "tests/mlprod", sub) == []
