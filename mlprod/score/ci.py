@@ -11,13 +11,15 @@ way the runner resolves them: from the repository top (the checkout), moved by G
 
 from __future__ import annotations
 
+import itertools
+import posixpath
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from .cron import cron_never_fires
 from .git import GitState, git_output
-from .shell import PytestRun, block_lines, expand, resolve, shell_runs
+from .shell import PytestRun, block_lines, expand, resolve, shell_runs, split_words
 
 
 @dataclass(frozen=True)
@@ -207,15 +209,44 @@ def _github_runs(data: dict[str, Any], name: str) -> list[PytestRun]:
 
 
 def _step_runs(step: Any, env: dict[str, str], cwd: str | None, shell: Any) -> list[PytestRun]:
-    """A `run:` block read as GitHub's shell reads it: `bash -e` has no pipefail; an
-    explicit `shell: bash` is `bash -eo pipefail`."""
+    """A `run:` block read as GitHub's shell reads it (`_github_shell`)."""
     text = step["run"]
     line = line_of(step, "run")
     # a block scalar (`run: |`) starts on the next line; a plain one on the key's line
     first = line + 1 if line and text.endswith("\n") else line
-    pipefail = isinstance(shell, str) and shell.strip() == "bash"
-    note = "GitHub's default shell `bash -e` has no pipefail" if shell is None else f"`shell: {shell}`"
-    return shell_runs(block_lines(text, first), env, cwd, pipefail=pipefail, pipefail_note=note)[0]
+    read = _github_shell(shell)
+    if isinstance(read, str):  # not a POSIX shell: its runs are not read as bash's
+        runs = shell_runs(block_lines(text, first), env, cwd)[0]
+        return [replace(r, mask=read) for r in runs]
+    errexit, pipefail, note = read
+    errexit_note = "" if errexit else f"`shell: {shell}` has no `-e`: the job goes on after a failing pytest"
+    return shell_runs(
+        block_lines(text, first), env, cwd, pipefail=pipefail, pipefail_note=note, errexit=errexit_note
+    )[0]
+
+
+_POSIX = {"bash", "sh", "dash", "zsh", "ksh"}
+
+
+def _github_shell(shell: Any) -> tuple[bool, bool, str] | str:
+    """(errexit, pipefail, how to name the shell) of a step's `shell:`, as GitHub runs it:
+    the default is `bash -e {0}`, `bash` is `bash -eo pipefail {0}`, `sh` is `sh -e {0}`, and
+    a custom command (`bash {0}`) has exactly its own options. A shell that is not POSIX
+    (`python`, `pwsh`, `cmd`) returns why its lines are not read as bash's."""
+    if shell is None:
+        return True, False, "GitHub's default shell `bash -e` has no pipefail"
+    words = split_words(str(shell))
+    name = posixpath.basename(words[0]) if words else ""
+    if words == ["bash"]:
+        return True, True, f"`shell: {shell}`"
+    if words == ["sh"]:
+        return True, False, f"`shell: {shell}` is `sh -e`, without pipefail"
+    if name not in _POSIX or "{0}" not in words:
+        return f"`shell: {shell}` is not a POSIX shell: its lines are not read as bash's"
+    flags = [w for w in words[1:] if w.startswith(("-", "+")) and not w.startswith("--")]
+    options = [b for a, b in itertools.pairwise(words) if a.startswith("-") and a.endswith("o")]
+    errexit = any(f[0] == "-" and "e" in f[1:] for f in flags) or "errexit" in options
+    return errexit, "pipefail" in options, f"`shell: {shell}`"
 
 
 def _working_dir(defaults: Any) -> str | None:

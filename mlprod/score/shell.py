@@ -235,20 +235,55 @@ class _Shell:
     pipefail: bool
     pipefail_note: str
     errexit: bool = True
+    errexit_note: str = "`set +e` before pytest lets the job go on after a failure"
     exited: str = ""  # the `exit` line that ends the block ("" before any)
+    trap: str = ""  # a `trap` whose `exit` on EXIT or ERR sets the block's exit status
     runs: list[PytestRun] = field(default_factory=list)
     touched: dict[int, str] = field(default_factory=dict)  # run index -> F of its `|| touch F`
     checked: set[str] = field(default_factory=set)  # files a later `test ! -e F` fails on
 
 
 def _commands(words: list[str]) -> list[tuple[str, list[str], str]]:
-    """(operator before, command words, operator after) for each simple command of a line."""
+    """(operator before, command words, operator after) for each simple command of a line.
+
+    A subshell `( ... )` is one command for what follows it: its commands take the operator
+    after `)` when it is `||`, `&&`, `|` or `&`, and a `!` before `(` negates them. The
+    commands of a substitution `$( ... )` get `$(` as their operator after.
+    """
     out: list[tuple[str, list[str], str]] = []
     before, command = "", []
+    groups: list[tuple[int, str, list[str], str]] = []  # open: (first command, kind, outer words, before)
+    closed: tuple[int, str] | None = None  # a subshell just closed, waiting for its operator
     for word in [*words, ";"]:
+        if word == "(":
+            if command and command[-1] == "$":  # a substitution inside the command
+                groups.append((len(out), "$", command[:-1], before))
+                before, command = "", []
+            else:
+                groups.append((len(out), "!" if command == ["!"] else "", [], before))
+                command = []
+            continue
+        if word == ")" and groups:
+            if command:
+                out.append((before, command, ")"))
+            start, kind, outer, outer_before = groups.pop()
+            if kind == "$":
+                out[start:] = [(b, c, "$(") for b, c, _ in out[start:]]
+                before, command = outer_before, [*outer, "$(...)"]
+            else:
+                closed, before, command = (start, kind), outer_before, []
+            continue
         if word not in _OPERATORS:
             command.append(word)
             continue
+        if closed is not None:
+            start, kind = closed
+            closed = None
+            masking = word in ("||", "&&", "|", "|&", "&")
+            out[start:] = [
+                (b, ["!", *c] if kind == "!" else c, word if masking and a in (";", ")", "&&") else a)
+                for b, c, a in out[start:]
+            ]
         if command:
             out.append((before, command, word))
         before, command = word, []
@@ -261,6 +296,7 @@ def _set(state: _Shell, args: list[str]) -> None:
             on = arg[0] == "-"
             if "e" in arg:
                 state.errexit = on
+                state.errexit_note = "`set +e` before pytest lets the job go on after a failure"
             if "o" in arg and i + 1 < len(args) and args[i + 1] == "pipefail":
                 state.pipefail = on
 
@@ -278,7 +314,7 @@ def _masked(
     if state.exited:
         return f"`{state.exited}` before pytest ends the job first"
     if not state.errexit:
-        return "`set +e` before pytest lets the job go on after a failure"
+        return state.errexit_note
     if command[0] == "!":
         return "`!` before pytest inverts its exit status"
     if before == "|" or before == "|&":
@@ -291,6 +327,8 @@ def _masked(
         return f"`| {follow}` without `set -o pipefail` hides pytest's exit status ({state.pipefail_note})"
     if after == "&":
         return "`&` runs pytest in the background; its exit status is never read"
+    if after == "$(":
+        return "pytest inside `$( )`: the command's exit status is not pytest's"
     if after == "&&" and not last_line:
         return "`&&` after pytest: `bash -e` ignores a failure before `&&` on a line that is not the last"
     return ""
@@ -303,13 +341,18 @@ def shell_runs(
     *,
     pipefail: bool = False,
     pipefail_note: str = "the shell has no pipefail",
+    errexit: str = "",
 ) -> tuple[list[PytestRun], str | None]:
     """The pytest runs of a shell block (one `run:` or a job's script), and the final folder.
 
-    `cd DIR` moves the folder for the rest of the block; a `cd` mlprod cannot follow
-    (no argument, `-`, a variable) makes it unknown, and later paths are not counted.
+    `errexit`: "" when the shell starts with `-e`, else why it has none (the mask of a
+    pytest run a failure does not stop). `cd DIR` moves the folder for the rest of the
+    block; a `cd` mlprod cannot follow (no argument, `-`, a variable) makes it unknown,
+    and later paths are not counted.
     """
     state = _Shell(dict(env), cwd, pipefail, pipefail_note)
+    if errexit:
+        state.errexit, state.errexit_note = False, errexit
     nonempty = [i for i, (text, _) in enumerate(lines) if text.strip() and not text.strip().startswith("#")]
     for index, (text, line) in enumerate(lines):
         commands = _commands(split_words(expand(text, state.env)))
@@ -323,6 +366,9 @@ def shell_runs(
         else run
         for i, run in enumerate(state.runs)
     ]
+    if state.trap:
+        why = f"`{state.trap}` sets the exit status after pytest"
+        runs = [run if run.mask else replace(run, mask=why) for run in runs]
     return runs, state.cwd
 
 
@@ -343,6 +389,11 @@ def _step(
             if _ASSIGN.match(word):
                 name, _, value = word.partition("=")
                 state.env[name] = value
+    elif head == "trap" and len(command) > 2:
+        signals = {s.upper().removeprefix("SIG") for s in command[2:]}
+        action = split_words(command[1])
+        if signals & {"EXIT", "0", "ERR"} and "exit" in action and action[-1:] != ["$?"]:
+            state.trap = state.trap or " ".join(shlex.quote(w) for w in command)
     elif head == "exit" and before in ("", ";") and after == ";" and not state.exited:
         state.exited = " ".join(command)
     elif head in ("test", "[") and command[1:3] == ["!", "-e"] and len(command) > 3:

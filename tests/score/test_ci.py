@@ -160,6 +160,22 @@ def test_gitlab_variables_and_nested_scripts():
             "pytest tests/mlprod || touch a b\ntest ! -e a",
             "`|| touch a b` after pytest hides its exit status",
         ),
+        # a subshell is one command for what follows it; a substitution's status is not pytest's
+        ("(pytest tests/mlprod)", ""),
+        ("(pytest tests/mlprod) || true", "`|| true` after pytest hides its exit status"),
+        ("! (pytest tests/mlprod)", "`!` before pytest inverts its exit status"),
+        ("echo $(pytest tests/mlprod)", "pytest inside `$( )`: the command's exit status is not pytest's"),
+        # a trap that exits sets the status the job ends with, wherever it is set
+        ("trap 'exit 0' EXIT\npytest tests/mlprod", "`trap 'exit 0' EXIT` sets the exit status after pytest"),
+        ("pytest tests/mlprod; trap 'exit 0' ERR", "`trap 'exit 0' ERR` sets the exit status after pytest"),
+        ("trap 'rm -f log' EXIT\npytest tests/mlprod", ""),
+        # what runs no test, or overrides the config's addopts
+        ("PYTEST_ADDOPTS=--co pytest tests/mlprod", "PYTEST_ADDOPTS: `--co` runs no test"),
+        (
+            "pytest tests/mlprod -o addopts='-k nothing'",
+            "`-o addopts=-k nothing` sets addopts: `-k nothing` selects a subset of the generated tests",
+        ),
+        ("pytest tests/mlprod -o addopts=-ra", ""),
     ],
 )
 def test_the_shell_reads_pytest_exit_status_as_bash_does(block, mask):
@@ -242,6 +258,24 @@ JOB = "on: [push]\njobs:\n  t:\n    runs-on: x\n{job}    steps:\n      - {step}r
             JOB.format(job="", step="", cmd="pytest tests/mlprod").replace("[push]", "[workflow_dispatch]"),
             f"{GH}:1: `on: workflow_dispatch` only: the workflow is started by hand only",
         ),
+        (  # a custom shell has exactly its own options: no `-e`, the job goes on
+            JOB.format(
+                job="",
+                step="shell: bash {0}\n        ",
+                cmd="|\n          pytest tests/mlprod\n          echo done",
+            ),
+            f"{GH}:8: `shell: bash {{0}}` has no `-e`: the job goes on after a failing pytest",
+        ),
+        (
+            JOB.format(
+                job="    defaults:\n      run:\n        shell: sh {0}\n", step="", cmd="pytest tests/mlprod"
+            ),
+            f"{GH}:9: `shell: sh {{0}}` has no `-e`: the job goes on after a failing pytest",
+        ),
+        (
+            JOB.format(job="", step="shell: python\n        ", cmd="pytest tests/mlprod"),
+            f"{GH}:7: `shell: python` is not a POSIX shell: its lines are not read as bash's",
+        ),
     ],
 )
 def test_a_github_job_that_cannot_fail_keeps_the_concern_at_1(project, ci, reason):
@@ -320,6 +354,22 @@ def test_a_gitlab_job_that_cannot_fail_keeps_the_concern_at_1(project, ci, reaso
             "    - test ! -e reports/tests-failed && test ! -e reports/score-failed\n",
         ),
         ("github", JOB.format(job="", step="shell: bash\n        ", cmd="pytest tests/mlprod | tee log")),
+        (
+            "github",
+            JOB.format(
+                job="",
+                step="shell: bash --noprofile --norc -eo pipefail {0}\n        ",
+                cmd="pytest tests/mlprod | tee log",
+            ),
+        ),
+        (
+            "github",
+            JOB.format(
+                job="",
+                step="shell: bash -e {0}\n        ",
+                cmd="|\n          pytest tests/mlprod\n          echo done",
+            ),
+        ),
         ("github", JOB.format(job="    continue-on-error: false\n", step="", cmd="pytest tests/mlprod")),
         (
             "github",

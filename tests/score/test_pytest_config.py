@@ -72,6 +72,7 @@ def test_a_conftest_above_the_project_in_its_repository_applies_too(make_project
     sub = top.root / "ml"
     sub.mkdir()
     assert config_problems(sub, "tests/mlprod", top.root) == [
-        "../conftest.py: a conftest above tests/mlprod applies to every generated test and can change its outcome"
+        "../conftest.py: a conftest above tests/mlprod applies to every generated test"
+        " and can change its outcome"
     ]
     assert config_problems(sub, "tests/mlprod", sub) == []
