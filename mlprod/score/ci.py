@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from .cron import cron_never_fires
+from .expr import truth
 from .git import GitState, git_output
 from .shell import PytestRun, block_lines, expand, resolve, shell_runs, split_words
 
@@ -104,21 +105,13 @@ def env_of(value: Any, inherited: dict[str, str]) -> dict[str, str]:
     return out
 
 
-def _constant(value: Any) -> bool | None:
-    """The truth of a GitHub expression that is a constant (`false`, `${{ true }}`), else None."""
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, int | float):
-        return bool(value)
-    if isinstance(value, str):
-        text = value.strip()
-        if text.startswith("${{") and text.endswith("}}"):
-            text = text[3:-2].strip()
-        if text.lower() in ("false", "0", "''", '""', "null"):
-            return False
-        if text.lower() in ("true", "1"):
-            return True
-    return None
+def _constant(value: Any, events: list[str] | None = None) -> bool | None:
+    """The truth of a GitHub condition when the run cannot change it (`false`, `${{ 1 == 2 }}`,
+    `github.event_name == 'nothing'` for every event that starts the workflow), else None."""
+    if not events:
+        return truth(value)
+    found = {truth(value, {"github.event_name": event}) for event in events}
+    return found.pop() if len(found) == 1 else None
 
 
 def _masked(runs: list[PytestRun], why: str) -> list[PytestRun]:
@@ -160,8 +153,16 @@ def _github_triggers(data: Any, name: str) -> str:
     return ""
 
 
+def _events(data: Any) -> list[str]:
+    """The events that start the workflow (`github.event_name` of its runs)."""
+    on = data.get("on", data.get(True))
+    names = list(on) if isinstance(on, dict | list) else [on] if isinstance(on, str) else []
+    return [str(n) for n in names if isinstance(n, str)]
+
+
 def _github_runs(data: dict[str, Any], name: str) -> list[PytestRun]:
     never = _github_triggers(data, name)
+    events = _events(data)
     env0 = env_of(data.get("env"), {})
     wd0 = _working_dir(data.get("defaults"))
     shell0 = _shell(data.get("defaults"))
@@ -182,7 +183,7 @@ def _github_runs(data: dict[str, Any], name: str) -> list[PytestRun]:
             wd = step.get("working-directory") if isinstance(step.get("working-directory"), str) else wd1
             cwd = resolve(".", expand(wd, env2)) if wd else "."
             step_runs = located(_step_runs(step, env2, cwd, step.get("shell") or shell1), name)
-            if _constant(step.get("if")) is False:
+            if _constant(step.get("if"), events) is False:
                 step_runs = _masked(
                     step_runs,
                     f"{name}:{line_of(step, 'if')}: `if: {shown(step.get('if'))}` never runs the step",
@@ -193,7 +194,7 @@ def _github_runs(data: dict[str, Any], name: str) -> list[PytestRun]:
                     step_runs, f"{where}: `continue-on-error: {shown(step['continue-on-error'])}` on the step"
                 )
             job_runs += step_runs
-        if _constant(job.get("if")) is False:
+        if _constant(job.get("if"), events) is False:
             job_runs = _masked(
                 job_runs,
                 f"{name}:{line_of(job, 'if')}: `if: {shown(job.get('if'))}` never runs the job {job_id}",

@@ -251,7 +251,8 @@ def _commands(words: list[str]) -> list[tuple[str, list[str], str]]:
     commands of a substitution `$( ... )` get `$(` as their operator after.
     """
     out: list[tuple[str, list[str], str]] = []
-    before, command = "", []
+    before = ""
+    command: list[str] = []
     groups: list[tuple[int, str, list[str], str]] = []  # open: (first command, kind, outer words, before)
     closed: tuple[int, str] | None = None  # a subshell just closed, waiting for its operator
     for word in [*words, ";"]:

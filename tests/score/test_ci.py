@@ -258,6 +258,18 @@ JOB = "on: [push]\njobs:\n  t:\n    runs-on: x\n{job}    steps:\n      - {step}r
             JOB.format(job="", step="", cmd="pytest tests/mlprod").replace("[push]", "[workflow_dispatch]"),
             f"{GH}:1: `on: workflow_dispatch` only: the workflow is started by hand only",
         ),
+        (  # a constant expression is evaluated, not matched as text
+            JOB.format(job="    if: ${{ false && github.ref == 'x' }}\n", step="", cmd="pytest tests/mlprod"),
+            f"{GH}:5: `if: ${{{{ false && github.ref == 'x' }}}}` never runs the job t",
+        ),
+        (
+            JOB.format(job="", step="if: success() && 1 == 2\n        ", cmd="pytest tests/mlprod"),
+            f"{GH}:6: `if: success() && 1 == 2` never runs the step",
+        ),
+        (  # the events that start the workflow are the only values of github.event_name
+            JOB.format(job="    if: github.event_name == 'schedule'\n", step="", cmd="pytest tests/mlprod"),
+            f"{GH}:5: `if: github.event_name == 'schedule'` never runs the job t",
+        ),
         (  # a custom shell has exactly its own options: no `-e`, the job goes on
             JOB.format(
                 job="",
@@ -379,6 +391,14 @@ def test_a_gitlab_job_that_cannot_fail_keeps_the_concern_at_1(project, ci, reaso
         (
             "github",
             JOB.format(job="    if: github.event_name == 'push'\n", step="", cmd="pytest tests/mlprod"),
+        ),
+        (
+            "github",
+            JOB.format(
+                job="    if: ${{ !cancelled() && (github.event_name == 'push' || false) }}\n",
+                step="",
+                cmd="pytest tests/mlprod",
+            ),
         ),
         ("github", GITHUB_CI),
     ],
