@@ -19,6 +19,7 @@ from typing import Any
 
 from .cron import cron_never_fires
 from .expr import truth
+from .filters import RepoFacts, filtered_out
 from .git import GitState, git_output
 from .shell import PytestRun, block_lines, expand, resolve, shell_runs, split_words
 
@@ -134,15 +135,18 @@ def shown(value: Any) -> str:
 # --- GitHub --------------------------------------------------------------------------
 
 
-def _github_triggers(data: Any, name: str) -> str:
+def _github_triggers(data: Any, name: str, facts: RepoFacts) -> str:
     """Why the workflow never starts on its own ('' when it does)."""
     key = "on" if "on" in data else True  # YAML 1.1 reads a bare `on` key as True
     on = data.get(key)
     if on is None:
         return ""
     triggers = set(on) if isinstance(on, dict | list) else {on}
-    automatic = triggers - {"workflow_dispatch"}
+    blocked = filtered_out(on, facts)
+    automatic = triggers - {"workflow_dispatch"} - set(blocked)
     where = f"{name}:{line_of(data, key)}"
+    if triggers and not automatic and blocked:
+        return f"{where}: {'; '.join(blocked.values())}"
     if triggers and not automatic:
         return f"{where}: `on: workflow_dispatch` only: the workflow is started by hand only"
     if automatic == {"schedule"} and isinstance(on, dict):
@@ -160,8 +164,8 @@ def _events(data: Any) -> list[str]:
     return [str(n) for n in names if isinstance(n, str)]
 
 
-def _github_runs(data: dict[str, Any], name: str) -> list[PytestRun]:
-    never = _github_triggers(data, name)
+def _github_runs(data: dict[str, Any], name: str, facts: RepoFacts) -> list[PytestRun]:
+    never = _github_triggers(data, name, facts)
     events = _events(data)
     env0 = env_of(data.get("env"), {})
     wd0 = _working_dir(data.get("defaults"))
@@ -267,19 +271,37 @@ def _shell(defaults: Any) -> str | None:
 # --- finding the configs -------------------------------------------------------------
 
 
-def config_runs(data: Any, name: str = "ci") -> list[PytestRun]:
-    """The pytest runs of a parsed GitHub workflow or GitLab config, masked ones included."""
+def config_runs(data: Any, name: str = "ci", facts: RepoFacts | None = None) -> list[PytestRun]:
+    """The pytest runs of a parsed GitHub workflow or GitLab config, masked ones included;
+    `facts` (branches, the suite's files) are what GitHub's event filters are matched against."""
     from .gitlab import gitlab_runs
 
     if not isinstance(data, dict):
         return []
     if isinstance(data.get("jobs"), dict):
-        return _github_runs(data, name)
+        return _github_runs(data, name, facts or RepoFacts())
     return gitlab_runs(data, name)
 
 
-def find_ci(root: Path, git: GitState) -> list[CIConfig]:
+def _branches(git: GitState) -> tuple[str, ...]:
+    """The repository's branch names, local and remote-tracking."""
+    if git.toplevel is None:
+        return ()
+    refs = git_output(git.toplevel, "for-each-ref", "--format=%(refname)", "refs/heads", "refs/remotes")
+    names = []
+    for ref in (refs or "").splitlines():
+        if ref.startswith("refs/heads/"):
+            names.append(ref.removeprefix("refs/heads/"))
+        elif ref.startswith("refs/remotes/") and not ref.endswith("/HEAD"):
+            names.append(ref.removeprefix("refs/remotes/").partition("/")[2])
+    return tuple(dict.fromkeys(n for n in names if n))
+
+
+def find_ci(root: Path, git: GitState, suite: tuple[str, ...] = ()) -> list[CIConfig]:
     """GitHub workflows and GitLab configs at the project root and the repository top.
+
+    `suite`: the spec and the generated test files, from the repository top (what a path
+    filter must let through).
 
     GitHub reads workflows only at the repository top; a GitLab config elsewhere may be
     included or set as the project's CI file, but its jobs still start at the top.
@@ -287,6 +309,7 @@ def find_ci(root: Path, git: GitState) -> list[CIConfig]:
     in_sub = git.toplevel is not None and git.toplevel.resolve() != root.resolve()
     folders = [root, git.toplevel] if in_sub and git.toplevel is not None else [root]
     found: list[CIConfig] = []
+    facts = RepoFacts(_branches(git), suite)
     for folder in folders:
         workflows = folder / ".github" / "workflows"
         files = (
@@ -305,6 +328,6 @@ def find_ci(root: Path, git: GitState) -> list[CIConfig]:
             note = ""
             if in_sub and folder is root and name.startswith(".github/"):
                 note = "GitHub runs only workflows at the repository top"
-            runs = tuple(config_runs(load_yaml(file), name))
+            runs = tuple(config_runs(load_yaml(file), name, facts))
             found.append(CIConfig(path=file, name=name, runs=runs, tracked=name in tracked, note=note))
     return found

@@ -356,7 +356,7 @@ def score_project(
         today=today,
         render=render,
         git=git,
-        ci=find_ci(root, git),
+        ci=find_ci(root, git, _suite_files(loaded, render, git)),
         run=run,
         ignored=git.ignored(evidence),
         pytest_config=config_problems(root, spec.outputs.tests.rstrip("/"), git.toplevel or root),
@@ -375,6 +375,14 @@ def score_project(
     )
     report.gate_failures = gate(report)
     return report
+
+
+def _suite_files(loaded: Any, render: Render, git: GitState) -> tuple[str, ...]:
+    """The spec and the generated test files, from the repository top."""
+    prefix = git.prefix if git.toplevel is not None else ""
+    tests = loaded.spec.outputs.tests.rstrip("/")
+    paths = [_relative(loaded.path, loaded.root)] + [f.path for f in render.files if _is_test(f.path, tests)]
+    return tuple(prefix + p for p in paths)
 
 
 def _relative(path: Path, root: Path) -> str:

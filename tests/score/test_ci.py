@@ -199,6 +199,7 @@ def scored(project, ci: str, kind: str = "github", concern: str = "bias"):
 
 
 GH = ".github/workflows/ci.yml"
+ON = "on: {on}\njobs:\n  t:\n    runs-on: x\n    steps:\n      - run: pytest tests/mlprod\n"
 JOB = "on: [push]\njobs:\n  t:\n    runs-on: x\n{job}    steps:\n      - {step}run: {cmd}\n"
 
 
@@ -257,6 +258,19 @@ JOB = "on: [push]\njobs:\n  t:\n    runs-on: x\n{job}    steps:\n      - {step}r
         (
             JOB.format(job="", step="", cmd="pytest tests/mlprod").replace("[push]", "[workflow_dispatch]"),
             f"{GH}:1: `on: workflow_dispatch` only: the workflow is started by hand only",
+        ),
+        (  # event filters are matched against the repository's branches and the suite's files
+            ON.format(on="\n  push:\n    branches: [nonexistent]"),
+            f"{GH}:1: `push` branch filters match no branch of the repository",
+        ),
+        (
+            ON.format(on="\n  push:\n    paths: ['docs/**']\n  pull_request:\n    branches-ignore: ['**']"),
+            f"{GH}:1: `push` path filters match no file of the generated suite or the spec; "
+            "`pull_request` branch filters match no branch of the repository",
+        ),
+        (
+            ON.format(on="\n  push:\n    paths: ['**', '!tests/**', '!mlprod.yaml']"),
+            f"{GH}:1: `push` path filters match no file of the generated suite or the spec",
         ),
         (  # a constant expression is evaluated, not matched as text
             JOB.format(job="    if: ${{ false && github.ref == 'x' }}\n", step="", cmd="pytest tests/mlprod"),
@@ -400,6 +414,10 @@ def test_a_gitlab_job_that_cannot_fail_keeps_the_concern_at_1(project, ci, reaso
                 cmd="pytest tests/mlprod",
             ),
         ),
+        ("github", ON.format(on="\n  push:\n    branches: ['**']\n    paths: ['tests/mlprod/**']")),
+        ("github", ON.format(on="\n  push:\n    paths-ignore: ['docs/**']")),
+        ("github", ON.format(on="\n  push:\n    tags: ['v*']")),  # runs on tags
+        ("github", ON.format(on="\n  push:\n    branches: [nonexistent]\n  pull_request:")),
         ("github", GITHUB_CI),
     ],
 )
