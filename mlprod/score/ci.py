@@ -280,7 +280,7 @@ def config_runs(data: Any, name: str = "ci", facts: RepoFacts | None = None) -> 
         return []
     if isinstance(data.get("jobs"), dict):
         return _github_runs(data, name, facts or RepoFacts())
-    return gitlab_runs(data, name)
+    return gitlab_runs(data, name, (facts or RepoFacts()).branches)
 
 
 def _branches(git: GitState) -> tuple[str, ...]:

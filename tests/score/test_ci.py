@@ -354,6 +354,22 @@ GL = ".gitlab-ci.yml"
             "tests:\n  script:\n    - echo hi\n  after_script:\n    - pytest tests/mlprod\n",
             f"{GL}:1: `after_script` never fails the job tests",
         ),
+        (  # `only`/`except` are matched against the repository's branches
+            "tests:\n  only: [nonexistent]\n  script:\n    - pytest tests/mlprod\n",
+            f'{GL}:2: `only: ["nonexistent"]` (no push, merge request or branch of the repository)'
+            " keeps the job tests from running",
+        ),
+        (
+            "tests:\n  only:\n    refs: [web, schedules, '/^release-/']\n"
+            "  script:\n    - pytest tests/mlprod\n",
+            f'{GL}:2: `only: ["web", "schedules", "/^release-/"]` (no push, merge request or branch of the'
+            " repository) keeps the job tests from running",
+        ),
+        (
+            "tests:\n  except: [branches, tags]\n  script:\n    - pytest tests/mlprod\n",
+            f'{GL}:2: `except: ["branches", "tags"]` (every pipeline a push starts)'
+            " keeps the job tests from running",
+        ),
     ],
 )
 def test_a_gitlab_job_that_cannot_fail_keeps_the_concern_at_1(project, ci, reason):
@@ -418,6 +434,8 @@ def test_a_gitlab_job_that_cannot_fail_keeps_the_concern_at_1(project, ci, reaso
         ("github", ON.format(on="\n  push:\n    paths-ignore: ['docs/**']")),
         ("github", ON.format(on="\n  push:\n    tags: ['v*']")),  # runs on tags
         ("github", ON.format(on="\n  push:\n    branches: [nonexistent]\n  pull_request:")),
+        ("gitlab", "tests:\n  only: [merge_requests, '/^ma/']\n  script:\n    - pytest tests/mlprod\n"),
+        ("gitlab", "tests:\n  except: [tags]\n  script:\n    - pytest tests/mlprod\n"),
         ("github", GITHUB_CI),
     ],
 )
