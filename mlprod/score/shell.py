@@ -154,6 +154,15 @@ def selection_problem(args: list[str]) -> str:
         name = arg.partition("=")[0]
         if arg in _NO_RUN:
             return f"`{arg}` runs no test"
+        plugin = (
+            arg[2:]
+            if arg.startswith("-p") and arg != "-p"
+            else args[i + 1]
+            if arg == "-p" and i + 1 < len(args)
+            else ""
+        )
+        if plugin and not plugin.startswith("no:"):
+            return f"`-p {plugin}` loads a plugin that can change any test's outcome"
         ini = _override(args, i)
         key, _, opts = (ini or "").partition("=")
         if key.strip() == "addopts" and selection_problem(split_words(opts)):
@@ -429,6 +438,9 @@ def _pytest_step(
         problem = selection_problem(split_words(addopts))
         if problem:
             mask = f"PYTEST_ADDOPTS: {problem}"
+    plugins = assigned.get("PYTEST_PLUGINS", state.env.get("PYTEST_PLUGINS", ""))
+    if not mask and plugins.strip():
+        mask = f"PYTEST_PLUGINS: `{plugins.strip()}` loads a plugin that can change any test's outcome"
     if touch and not mask:
         state.touched[len(state.runs)] = rest[0][1][1]
     state.runs.append(replace(run, mask=mask, line=line))

@@ -176,6 +176,16 @@ def test_gitlab_variables_and_nested_scripts():
             "`-o addopts=-k nothing` sets addopts: `-k nothing` selects a subset of the generated tests",
         ),
         ("pytest tests/mlprod -o addopts=-ra", ""),
+        # a plugin, like a conftest, can turn any failure into a pass; disabling one cannot
+        ("pytest -p no:cacheprovider tests/mlprod", ""),
+        (
+            "pytest -p forcepass tests/mlprod",
+            "`-p forcepass` loads a plugin that can change any test's outcome",
+        ),
+        (
+            "PYTEST_PLUGINS=forcepass pytest tests/mlprod",
+            "PYTEST_PLUGINS: `forcepass` loads a plugin that can change any test's outcome",
+        ),
     ],
 )
 def test_the_shell_reads_pytest_exit_status_as_bash_does(block, mask):

@@ -32,6 +32,10 @@ def scored(project, files: dict[str, str]):
             "pyproject.toml:2: addopts `--co` runs no test",
         ),
         ({"tox.ini": "[pytest]\naddopts = -m slow\n"}, "tox.ini:2: addopts `-m slow` selects"),
+        (
+            {"pytest.ini": "[pytest]\naddopts = -p forcepass\n"},
+            "pytest.ini:2: addopts `-p forcepass` loads a plugin",
+        ),
         ({"setup.cfg": "[tool:pytest]\naddopts = --deselect tests/mlprod/test_bias.py\n"}, "setup.cfg:2:"),
         (  # the nearest config file is the one pytest reads
             {"tests/pytest.ini": "[pytest]\naddopts = -k nothing\n", "pytest.ini": "[pytest]\n"},
