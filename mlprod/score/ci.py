@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import itertools
 import posixpath
+import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -172,6 +173,7 @@ def _github_runs(data: dict[str, Any], name: str, facts: RepoFacts) -> list[Pyte
     shell0 = _shell(data.get("defaults"))
     runs: list[PytestRun] = []
     jobs = data.get("jobs")
+    skipped = _skipped_jobs(jobs if isinstance(jobs, dict) else {}, name, events)
     for job_id, job in jobs.items() if isinstance(jobs, dict) else []:
         if not isinstance(job, dict):
             continue
@@ -198,11 +200,8 @@ def _github_runs(data: dict[str, Any], name: str, facts: RepoFacts) -> list[Pyte
                     step_runs, f"{where}: `continue-on-error: {shown(step['continue-on-error'])}` on the step"
                 )
             job_runs += step_runs
-        if _constant(job.get("if"), events) is False:
-            job_runs = _masked(
-                job_runs,
-                f"{name}:{line_of(job, 'if')}: `if: {shown(job.get('if'))}` never runs the job {job_id}",
-            )
+        if job_id in skipped:
+            job_runs = _masked(job_runs, skipped[job_id])
         elif "continue-on-error" in job and _constant(job.get("continue-on-error")) is not False:
             where = f"{name}:{line_of(job, 'continue-on-error')}"
             job_runs = _masked(
@@ -211,6 +210,35 @@ def _github_runs(data: dict[str, Any], name: str, facts: RepoFacts) -> list[Pyte
             )
         runs += job_runs
     return _masked(runs, never) if never else runs
+
+
+_STATUS = re.compile(r"\b(always|failure|cancelled)\s*\(")
+
+
+def _skipped_jobs(jobs: dict[Any, Any], name: str, events: list[str]) -> dict[Any, str]:
+    """`{job: why}` for the jobs that never run: a constant-false `if:`, or a job in `needs:`
+    that never runs (GitHub skips the jobs that need a skipped job, unless their `if:`
+    calls a status function other than `success()`)."""
+    out: dict[Any, str] = {}
+    for job_id, job in jobs.items():
+        if isinstance(job, dict) and _constant(job.get("if"), events) is False:
+            out[job_id] = (
+                f"{name}:{line_of(job, 'if')}: `if: {shown(job.get('if'))}` never runs the job {job_id}"
+            )
+    changed = True
+    while changed:
+        changed = False
+        for job_id, job in jobs.items():
+            if job_id in out or not isinstance(job, dict):
+                continue
+            needs = job.get("needs")
+            needs = needs if isinstance(needs, list) else [needs]
+            gone = next((n for n in needs if isinstance(n, str) and n in out), None)
+            if gone is not None and not _STATUS.search(str(job.get("if") or "")):
+                where = f"{name}:{line_of(job, 'needs')}"
+                out[job_id] = f"{where}: `needs: {gone}`, a job that never runs, skips the job {job_id}"
+                changed = True
+    return out
 
 
 def _step_runs(step: Any, env: dict[str, str], cwd: str | None, shell: Any) -> list[PytestRun]:

@@ -282,6 +282,12 @@ JOB = "on: [push]\njobs:\n  t:\n    runs-on: x\n{job}    steps:\n      - {step}r
             ON.format(on="\n  push:\n    paths: ['**', '!tests/**', '!mlprod.yaml']"),
             f"{GH}:1: `push` path filters match no file of the generated suite or the spec",
         ),
+        (  # GitHub skips the jobs that need a skipped job
+            "on: [push]\njobs:\n  gate:\n    runs-on: x\n    if: false\n    steps:\n      - run: echo\n"
+            "  t:\n    runs-on: x\n    needs: [gate]\n    if: success()\n    steps:\n"
+            "      - run: pytest tests/mlprod\n",
+            f"{GH}:10: `needs: gate`, a job that never runs, skips the job t",
+        ),
         (  # a constant expression is evaluated, not matched as text
             JOB.format(job="    if: ${{ false && github.ref == 'x' }}\n", step="", cmd="pytest tests/mlprod"),
             f"{GH}:5: `if: ${{{{ false && github.ref == 'x' }}}}` never runs the job t",
@@ -446,6 +452,12 @@ def test_a_gitlab_job_that_cannot_fail_keeps_the_concern_at_1(project, ci, reaso
         ("github", ON.format(on="\n  push:\n    branches: [nonexistent]\n  pull_request:")),
         ("gitlab", "tests:\n  only: [merge_requests, '/^ma/']\n  script:\n    - pytest tests/mlprod\n"),
         ("gitlab", "tests:\n  except: [tags]\n  script:\n    - pytest tests/mlprod\n"),
+        (  # a status function other than success() runs the job after a skipped need
+            "github",
+            "on: [push]\njobs:\n  gate:\n    runs-on: x\n    if: false\n    steps:\n      - run: echo\n"
+            "  t:\n    runs-on: x\n    needs: gate\n    if: ${{ !cancelled() }}\n    steps:\n"
+            "      - run: pytest tests/mlprod\n",
+        ),
         ("github", GITHUB_CI),
     ],
 )
