@@ -15,6 +15,8 @@ from __future__ import annotations
 import configparser
 import os
 import tomllib
+from collections.abc import Iterable
+from fnmatch import fnmatch
 from pathlib import Path
 
 from .shell import selection_problem, split_words
@@ -35,8 +37,8 @@ def _folders(tests: Path, top: Path) -> list[Path]:
     return out if out[-1] == top else [tests]
 
 
-def _addopts(path: Path) -> str | None:
-    """The `addopts` of a pytest config file; None when the file is not pytest's config."""
+def _options(path: Path) -> dict[str, str] | None:
+    """The options of a pytest config file; None when the file is not pytest's config."""
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
@@ -48,8 +50,7 @@ def _addopts(path: Path) -> str | None:
             return None
         if not isinstance(options, dict):
             return None
-        value = options.get("addopts", "")
-        return " ".join(map(str, value)) if isinstance(value, list) else str(value)
+        return {k: " ".join(map(str, v)) if isinstance(v, list) else str(v) for k, v in options.items()}
     parser = configparser.ConfigParser(interpolation=None, strict=False)
     try:
         parser.read_string(text)
@@ -57,8 +58,22 @@ def _addopts(path: Path) -> str | None:
         return None
     section = _INI_SECTIONS[path.name]
     if not parser.has_section(section):
-        return "" if path.name in ("pytest.ini", ".pytest.ini") else None
-    return parser.get(section, "addopts", fallback="")
+        return {} if path.name in ("pytest.ini", ".pytest.ini") else None
+    return dict(parser.items(section))
+
+
+def _collected(nodeid: str, options: dict[str, str]) -> bool:
+    """Does pytest collect the test function of `nodeid` under `python_files`/`python_functions`
+    (glob patterns, or prefixes for functions, as pytest matches them)?"""
+    file, _, name = nodeid.partition("::")
+    function = name.split("[", 1)[0].rsplit("::", 1)[-1]
+    files = options.get("python_files", "test_*.py *_test.py").split()
+    functions = options.get("python_functions", "test").split()
+    base = file.rsplit("/", 1)[-1]
+    in_file = any(fnmatch(base, p) or fnmatch(file, p) for p in files)
+    return in_file and any(
+        function.startswith(p) or (any(c in p for c in "*?[") and fnmatch(function, p)) for p in functions
+    )
 
 
 def _line(path: Path, word: str) -> int:
@@ -66,7 +81,7 @@ def _line(path: Path, word: str) -> int:
     return next((i for i, text in enumerate(lines, 1) if text.lstrip().startswith(word)), 0)
 
 
-def config_problems(root: Path, tests_dir: str, top: Path) -> list[str]:
+def config_problems(root: Path, tests_dir: str, top: Path, nodeids: Iterable[str] = ()) -> list[str]:
     """`FILE:LINE: construct` for what pytest's config or a conftest above the generated
     tests does to every run of them ([] when nothing does). Paths are shown from `root`."""
     tests = (root / tests_dir).resolve()
@@ -74,12 +89,20 @@ def config_problems(root: Path, tests_dir: str, top: Path) -> list[str]:
     problems: list[str] = []
     for folder in folders:
         names = ("pytest.ini", ".pytest.ini", "pyproject.toml", "tox.ini", "setup.cfg")
-        found = next(((folder / n, a) for n in names if (a := _addopts(folder / n)) is not None), None)
+        found = next(((folder / n, o) for n in names if (o := _options(folder / n)) is not None), None)
         if found is not None:
-            path, addopts = found
-            problem = selection_problem(split_words(addopts))
+            path, options = found
+            problem = selection_problem(split_words(options.get("addopts", "")))
             if problem:
                 problems.append(f"{_shown(path, root)}:{_line(path, 'addopts')}: addopts {problem}")
+            left_out = [n for n in nodeids if not _collected(n, options)]
+            if left_out:
+                key = "python_files" if "python_files" in options else "python_functions"
+                where = f"{_shown(path, root)}:{_line(path, key)}"
+                problems.append(
+                    f"{where}: `python_files`/`python_functions` do not collect {len(left_out)}"
+                    f" generated tests (first: {left_out[0]})"
+                )
             break
     for folder in folders[1:]:
         conftest = folder / "conftest.py"

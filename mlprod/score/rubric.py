@@ -359,7 +359,12 @@ def score_project(
         ci=find_ci(root, git, _suite_files(loaded, render, git)),
         run=run,
         ignored=git.ignored(evidence),
-        pytest_config=config_problems(root, spec.outputs.tests.rstrip("/"), git.toplevel or root),
+        pytest_config=config_problems(
+            root,
+            spec.outputs.tests.rstrip("/"),
+            git.toplevel or root,
+            [n for ids in render.node_ids.values() for n in ids],
+        ),
     )
     rows = [score_concern(c, ev) for c in CONCERNS]
     report = ScoreReport(

@@ -27,8 +27,8 @@ _WRAPPERS = {
 _ASSIGN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
 #: pytest options after which nothing is run
 _NO_RUN = {
-    "--co", "--collect-only", "--setup-plan", "--fixtures", "--fixtures-per-test", "--markers",
-    "-h", "--help", "--version", "-V",
+    "--co", "--collect-only", "--setup-plan", "--setup-only", "--cache-show", "--fixtures",
+    "--fixtures-per-test", "--markers", "-h", "--help", "--version", "-V",
 }  # fmt: skip
 #: pytest options whose value is a separate argument (the value is not a path to collect)
 _VALUE_OPTS = {
@@ -167,6 +167,8 @@ def selection_problem(args: list[str]) -> str:
         key, _, opts = (ini or "").partition("=")
         if key.strip() == "addopts" and selection_problem(split_words(opts)):
             return f"`-o {ini}` sets addopts: {selection_problem(split_words(opts))}"
+        if key.strip() in ("python_files", "python_functions", "python_classes"):
+            return f"`-o {ini}` changes which tests pytest collects"
         short = next((s for s in ("-k", "-m") if arg.startswith(s) and arg != s and name == arg), None)
         if name in _SELECTING or short:
             value = arg if ("=" in arg or short) else f"{arg} {args[i + 1] if i + 1 < len(args) else ''}"

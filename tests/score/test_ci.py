@@ -54,6 +54,7 @@ def masks(line: str, **kw) -> list[str]:
         ("pip install pytest && pytest tests/mlprod", {}, True),
         ("pytest --collect-only tests/mlprod", {}, False),
         ("pytest --co -q tests/mlprod", {}, False),
+        ("pytest --setup-only tests/mlprod", {}, False),
         ("pytest tests/unit --ignore tests/mlprod", {}, False),
         ("pytest tests/mlprod --ignore=tests/mlprod", {}, False),
         ("cd other && pytest tests/mlprod", {}, False),
@@ -176,6 +177,10 @@ def test_gitlab_variables_and_nested_scripts():
             "`-o addopts=-k nothing` sets addopts: `-k nothing` selects a subset of the generated tests",
         ),
         ("pytest tests/mlprod -o addopts=-ra", ""),
+        (
+            "pytest tests/mlprod -o python_functions=test_no_*",
+            "`-o python_functions=test_no_*` changes which tests pytest collects",
+        ),
         # a plugin, like a conftest, can turn any failure into a pass; disabling one cannot
         ("pytest -p no:cacheprovider tests/mlprod", ""),
         (

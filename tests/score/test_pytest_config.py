@@ -41,6 +41,14 @@ def scored(project, files: dict[str, str]):
             {"tests/pytest.ini": "[pytest]\naddopts = -k nothing\n", "pytest.ini": "[pytest]\n"},
             "tests/pytest.ini:2: addopts `-k nothing`",
         ),
+        (  # what pytest collects: a file or function pattern that leaves generated tests out
+            {"pytest.ini": "[pytest]\npython_functions = test_no_*\n"},
+            "pytest.ini:2: `python_files`/`python_functions` do not collect",
+        ),
+        (
+            {"setup.cfg": "[tool:pytest]\npython_files = check_*.py\n"},
+            "setup.cfg:2: `python_files`/`python_functions` do not collect",
+        ),
         (
             {"conftest.py": "import pytest\n"},
             "conftest.py: a conftest above tests/mlprod applies to every generated test",
@@ -59,6 +67,7 @@ def test_a_config_or_outer_conftest_that_changes_every_run_keeps_the_concern_at_
     "files",
     [
         {"pytest.ini": "[pytest]\naddopts = -q -p no:cacheprovider -ra\n"},
+        {"pytest.ini": "[pytest]\npython_files = test_*.py check_*.py\npython_functions = test check_*\n"},
         {"tox.ini": "[tox]\nenvlist = py311\n", "setup.cfg": "[metadata]\nname = x\n"},
         {"pyproject.toml": "[tool.ruff]\nline-length = 100\n", "tests/unit/conftest.py": "import pytest\n"},
         # the nearest config file wins: the outer one is not read
