@@ -144,12 +144,18 @@ def _github_triggers(data: Any, name: str, facts: RepoFacts) -> str:
         return ""
     triggers = set(on) if isinstance(on, dict | list) else {on}
     blocked = filtered_out(on, facts)
-    automatic = triggers - {"workflow_dispatch"} - set(blocked)
+    # started by hand, through the API, or by a caller: a reusable workflow counts when another
+    # workflow of the repository calls it (`uses: ./.github/workflows/NAME`)
+    external = {"workflow_dispatch", "repository_dispatch"} | ({"workflow_call"} - facts.called_names(name))
+    automatic = triggers - external - set(blocked)
     where = f"{name}:{line_of(data, key)}"
     if triggers and not automatic and blocked:
         return f"{where}: {'; '.join(blocked.values())}"
-    if triggers and not automatic:
+    if triggers and not automatic and triggers <= {"workflow_dispatch"}:
         return f"{where}: `on: workflow_dispatch` only: the workflow is started by hand only"
+    if triggers and not automatic:
+        names = ", ".join(sorted(str(t) for t in triggers))
+        return f"{where}: `on: {names}` only: the workflow is started by hand, the API or a caller only"
     if automatic == {"schedule"} and isinstance(on, dict):
         crons = [c.get("cron") for c in on.get("schedule") or [] if isinstance(c, dict)]
         if all(not isinstance(c, str) or cron_never_fires(c) for c in crons):
@@ -325,6 +331,13 @@ def _branches(git: GitState) -> tuple[str, ...]:
     return tuple(dict.fromkeys(n for n in names if n))
 
 
+def _called(data: Any) -> str:
+    """The reusable workflows (`./.github/workflows/NAME`) the jobs of a workflow call, space-separated."""
+    jobs = data.get("jobs") if isinstance(data, dict) else None
+    uses = [j.get("uses") for j in jobs.values() if isinstance(j, dict)] if isinstance(jobs, dict) else []
+    return " ".join(u.removeprefix("./") for u in uses if isinstance(u, str) and u.startswith("./.github/"))
+
+
 def find_ci(root: Path, git: GitState, suite: tuple[str, ...] = ()) -> list[CIConfig]:
     """GitHub workflows and GitLab configs at the project root and the repository top.
 
@@ -337,7 +350,7 @@ def find_ci(root: Path, git: GitState, suite: tuple[str, ...] = ()) -> list[CICo
     in_sub = git.toplevel is not None and git.toplevel.resolve() != root.resolve()
     folders = [root, git.toplevel] if in_sub and git.toplevel is not None else [root]
     found: list[CIConfig] = []
-    facts = RepoFacts(_branches(git), suite)
+    branches = _branches(git)
     for folder in folders:
         workflows = folder / ".github" / "workflows"
         files = (
@@ -352,10 +365,12 @@ def find_ci(root: Path, git: GitState, suite: tuple[str, ...] = ()) -> list[CICo
         else:  # configs at the repository top, outside the project folder: one more git call
             listed = git_output(folder, "ls-files", "-z", "--", *names) if names else ""
             tracked = {p for p in (listed or "").split("\0") if p}
-        for file, name in zip(files, names, strict=True):
+        parsed = [load_yaml(f) for f in files]
+        facts = RepoFacts(branches, suite, tuple(_called(d) for d in parsed))
+        for file, name, data in zip(files, names, parsed, strict=True):
             note = ""
             if in_sub and folder is root and name.startswith(".github/"):
                 note = "GitHub runs only workflows at the repository top"
-            runs = tuple(config_runs(load_yaml(file), name, facts))
+            runs = tuple(config_runs(data, name, facts))
             found.append(CIConfig(path=file, name=name, runs=runs, tracked=name in tracked, note=note))
     return found

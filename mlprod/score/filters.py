@@ -24,6 +24,11 @@ class RepoFacts:
 
     branches: tuple[str, ...] = ()
     suite: tuple[str, ...] = ()
+    calls: tuple[str, ...] = ()  # per workflow, the reusable workflows its jobs call
+
+    def called_names(self, name: str) -> set[str]:
+        """{"workflow_call"} when a workflow of the repository calls the workflow `name`."""
+        return {"workflow_call"} if any(name in c.split() for c in self.calls) else set()
 
 
 def _regex(pattern: str) -> re.Pattern[str]:

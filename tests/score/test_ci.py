@@ -274,6 +274,11 @@ JOB = "on: [push]\njobs:\n  t:\n    runs-on: x\n{job}    steps:\n      - {step}r
             JOB.format(job="", step="", cmd="pytest tests/mlprod").replace("[push]", "[workflow_dispatch]"),
             f"{GH}:1: `on: workflow_dispatch` only: the workflow is started by hand only",
         ),
+        (  # a reusable workflow nothing calls never runs
+            ON.format(on="[workflow_call, repository_dispatch]"),
+            f"{GH}:1: `on: repository_dispatch, workflow_call` only: the workflow is started by hand,"
+            " the API or a caller only",
+        ),
         (  # event filters are matched against the repository's branches and the suite's files
             ON.format(on="\n  push:\n    branches: [nonexistent]"),
             f"{GH}:1: `push` branch filters match no branch of the repository",
@@ -563,3 +568,16 @@ def test_a_top_level_job_in_the_subfolder_counts(make_project, ci):
     top.commit()
     sub.record()
     assert sub.row("pipeline").level == 2
+
+
+def test_a_reusable_workflow_counts_when_another_workflow_calls_it(project):
+    project.spec("bias", "release")
+    project.generate()
+    project.write({".github/workflows/tests.yml": ON.format(on="[workflow_call]")})
+    project.commit()
+    project.record()
+    assert project.row("bias").level == 1
+    caller = "on: [push]\njobs:\n  tests:\n    uses: ./.github/workflows/tests.yml\n"
+    project.write({".github/workflows/ci.yml": caller})
+    project.commit()
+    assert (project.row("bias").level, project.row("bias").why) == (2, "")
