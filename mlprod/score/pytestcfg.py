@@ -1,5 +1,7 @@
 """What pytest reads besides the generated suite when CI runs it: the config file's
-`addopts` and the conftest files of the folders that hold the tests folder.
+`addopts`, the conftest files of the folders that hold the tests folder, and any Python
+file in the tests folder that `generate` does not write (pytest imports it in the same
+session, so a module-level patch of `ensure` turns every check into a pass).
 
 Both apply to every run of the generated tests, in CI as on a laptop: an `addopts` that
 deselects (`-k nothing`) leaves tests out of every run, and a `conftest.py` in a folder
@@ -81,7 +83,9 @@ def _line(path: Path, word: str) -> int:
     return next((i for i, text in enumerate(lines, 1) if text.lstrip().startswith(word)), 0)
 
 
-def config_problems(root: Path, tests_dir: str, top: Path, nodeids: Iterable[str] = ()) -> list[str]:
+def config_problems(
+    root: Path, tests_dir: str, top: Path, nodeids: Iterable[str] = (), rendered: Iterable[str] | None = None
+) -> list[str]:
     """`FILE:LINE: construct` for what pytest's config or a conftest above the generated
     tests does to every run of them ([] when nothing does). Paths are shown from `root`."""
     tests = (root / tests_dir).resolve()
@@ -104,6 +108,19 @@ def config_problems(root: Path, tests_dir: str, top: Path, nodeids: Iterable[str
                     f" generated tests (first: {left_out[0]})"
                 )
             break
+    if rendered is not None:  # the generated tests folder holds what generate writes, nothing else
+        written = set(rendered)
+        extra = sorted(
+            rel
+            for path in tests.rglob("*.py")
+            if (rel := Path(os.path.relpath(path, root.resolve())).as_posix()) not in written
+        )
+        if extra:
+            more = f" and {len(extra) - 1} more" if len(extra) > 1 else ""
+            problems.append(
+                f"{extra[0]}{more}: not written by generate, in {tests_dir}: pytest imports it in the same"
+                " session, where it can change any test's outcome"
+            )
     for folder in folders[1:]:
         conftest = folder / "conftest.py"
         if conftest.is_file():

@@ -203,10 +203,13 @@ def _ci(concern: str, tests: list[Rendered], ev: _Evidence) -> tuple[list[str], 
     not_run = [f for f, configs in runners.items() if not configs]
     if not not_run and ev.pytest_config:
         return (
-            [f"pytest's config changes every run of its tests: {'; '.join(ev.pytest_config)}"],
             [
-                "drop the selection from addopts and move a conftest.py above the tests into the folder"
-                " of the tests that use it, and commit"
+                "what pytest reads besides the generated suite changes every run: "
+                + "; ".join(ev.pytest_config)
+            ],
+            [
+                "drop the selection from addopts, move a conftest.py above the tests, or a file generate"
+                " does not write, into the folder of the tests that use it, and commit"
             ],
         )
     if not not_run:
@@ -364,6 +367,7 @@ def score_project(
             spec.outputs.tests.rstrip("/"),
             git.toplevel or root,
             [n for ids in render.node_ids.values() for n in ids],
+            [f.path for f in render.files],
         ),
     )
     rows = [score_concern(c, ev) for c in CONCERNS]

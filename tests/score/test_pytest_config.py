@@ -10,7 +10,7 @@ import pytest
 
 from mlprod.score.pytestcfg import config_problems
 
-WHY = "pytest's config changes every run of its tests: "
+WHY = "what pytest reads besides the generated suite changes every run: "
 
 
 def scored(project, files: dict[str, str]):
@@ -54,13 +54,21 @@ def scored(project, files: dict[str, str]):
             "conftest.py: a conftest above tests/mlprod applies to every generated test",
         ),
         ({"tests/conftest.py": ""}, "tests/conftest.py: a conftest above tests/mlprod"),
+        (  # pytest imports it in the same session: a module-level patch of `ensure` passes every check
+            {"tests/mlprod/test_aaa.py": "import mlprod.checks.project as p\n\np.ensure = print\n"},
+            "tests/mlprod/test_aaa.py: not written by generate, in tests/mlprod: pytest imports it",
+        ),
+        (
+            {"tests/mlprod/helpers/util.py": "", "tests/mlprod/helpers/conftest.py": ""},
+            "tests/mlprod/helpers/conftest.py and 1 more: not written by generate",
+        ),
     ],
 )
 def test_a_config_or_outer_conftest_that_changes_every_run_keeps_the_concern_at_1(project, files, reason):
     row = scored(project, files)
     assert row.level == 1
     assert row.why.startswith(WHY + reason)
-    assert "move a conftest.py above the tests" in row.fix
+    assert "move a conftest.py above the tests, or a file generate does not write," in row.fix
 
 
 @pytest.mark.parametrize(
