@@ -11,13 +11,18 @@ way the runner resolves them: from the repository top (the checkout), moved by G
 
 from __future__ import annotations
 
+import itertools
+import posixpath
+import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from .cron import cron_never_fires
+from .expr import truth
+from .filters import RepoFacts, filtered_out
 from .git import GitState, git_output
-from .shell import PytestRun, block_lines, expand, resolve, shell_runs
+from .shell import PytestRun, block_lines, expand, resolve, shell_runs, split_words
 
 
 @dataclass(frozen=True)
@@ -102,21 +107,13 @@ def env_of(value: Any, inherited: dict[str, str]) -> dict[str, str]:
     return out
 
 
-def _constant(value: Any) -> bool | None:
-    """The truth of a GitHub expression that is a constant (`false`, `${{ true }}`), else None."""
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, int | float):
-        return bool(value)
-    if isinstance(value, str):
-        text = value.strip()
-        if text.startswith("${{") and text.endswith("}}"):
-            text = text[3:-2].strip()
-        if text.lower() in ("false", "0", "''", '""', "null"):
-            return False
-        if text.lower() in ("true", "1"):
-            return True
-    return None
+def _constant(value: Any, events: list[str] | None = None) -> bool | None:
+    """The truth of a GitHub condition when the run cannot change it (`false`, `${{ 1 == 2 }}`,
+    `github.event_name == 'nothing'` for every event that starts the workflow), else None."""
+    if not events:
+        return truth(value)
+    found = {truth(value, {"github.event_name": event}) for event in events}
+    return found.pop() if len(found) == 1 else None
 
 
 def _masked(runs: list[PytestRun], why: str) -> list[PytestRun]:
@@ -139,17 +136,26 @@ def shown(value: Any) -> str:
 # --- GitHub --------------------------------------------------------------------------
 
 
-def _github_triggers(data: Any, name: str) -> str:
+def _github_triggers(data: Any, name: str, facts: RepoFacts) -> str:
     """Why the workflow never starts on its own ('' when it does)."""
     key = "on" if "on" in data else True  # YAML 1.1 reads a bare `on` key as True
     on = data.get(key)
     if on is None:
         return ""
     triggers = set(on) if isinstance(on, dict | list) else {on}
-    automatic = triggers - {"workflow_dispatch"}
+    blocked = filtered_out(on, facts)
+    # started by hand, through the API, or by a caller: a reusable workflow counts when another
+    # workflow of the repository calls it (`uses: ./.github/workflows/NAME`)
+    external = {"workflow_dispatch", "repository_dispatch"} | ({"workflow_call"} - facts.called_names(name))
+    automatic = triggers - external - set(blocked)
     where = f"{name}:{line_of(data, key)}"
-    if triggers and not automatic:
+    if triggers and not automatic and blocked:
+        return f"{where}: {'; '.join(blocked.values())}"
+    if triggers and not automatic and triggers <= {"workflow_dispatch"}:
         return f"{where}: `on: workflow_dispatch` only: the workflow is started by hand only"
+    if triggers and not automatic:
+        names = ", ".join(sorted(str(t) for t in triggers))
+        return f"{where}: `on: {names}` only: the workflow is started by hand, the API or a caller only"
     if automatic == {"schedule"} and isinstance(on, dict):
         crons = [c.get("cron") for c in on.get("schedule") or [] if isinstance(c, dict)]
         if all(not isinstance(c, str) or cron_never_fires(c) for c in crons):
@@ -158,13 +164,22 @@ def _github_triggers(data: Any, name: str) -> str:
     return ""
 
 
-def _github_runs(data: dict[str, Any], name: str) -> list[PytestRun]:
-    never = _github_triggers(data, name)
+def _events(data: Any) -> list[str]:
+    """The events that start the workflow (`github.event_name` of its runs)."""
+    on = data.get("on", data.get(True))
+    names = list(on) if isinstance(on, dict | list) else [on] if isinstance(on, str) else []
+    return [str(n) for n in names if isinstance(n, str)]
+
+
+def _github_runs(data: dict[str, Any], name: str, facts: RepoFacts) -> list[PytestRun]:
+    never = _github_triggers(data, name, facts)
+    events = _events(data)
     env0 = env_of(data.get("env"), {})
     wd0 = _working_dir(data.get("defaults"))
     shell0 = _shell(data.get("defaults"))
     runs: list[PytestRun] = []
     jobs = data.get("jobs")
+    skipped = _skipped_jobs(jobs if isinstance(jobs, dict) else {}, name, events)
     for job_id, job in jobs.items() if isinstance(jobs, dict) else []:
         if not isinstance(job, dict):
             continue
@@ -180,7 +195,7 @@ def _github_runs(data: dict[str, Any], name: str) -> list[PytestRun]:
             wd = step.get("working-directory") if isinstance(step.get("working-directory"), str) else wd1
             cwd = resolve(".", expand(wd, env2)) if wd else "."
             step_runs = located(_step_runs(step, env2, cwd, step.get("shell") or shell1), name)
-            if _constant(step.get("if")) is False:
+            if _constant(step.get("if"), events) is False:
                 step_runs = _masked(
                     step_runs,
                     f"{name}:{line_of(step, 'if')}: `if: {shown(step.get('if'))}` never runs the step",
@@ -191,11 +206,8 @@ def _github_runs(data: dict[str, Any], name: str) -> list[PytestRun]:
                     step_runs, f"{where}: `continue-on-error: {shown(step['continue-on-error'])}` on the step"
                 )
             job_runs += step_runs
-        if _constant(job.get("if")) is False:
-            job_runs = _masked(
-                job_runs,
-                f"{name}:{line_of(job, 'if')}: `if: {shown(job.get('if'))}` never runs the job {job_id}",
-            )
+        if job_id in skipped:
+            job_runs = _masked(job_runs, skipped[job_id])
         elif "continue-on-error" in job and _constant(job.get("continue-on-error")) is not False:
             where = f"{name}:{line_of(job, 'continue-on-error')}"
             job_runs = _masked(
@@ -206,16 +218,74 @@ def _github_runs(data: dict[str, Any], name: str) -> list[PytestRun]:
     return _masked(runs, never) if never else runs
 
 
+_STATUS = re.compile(r"\b(always|failure|cancelled)\s*\(")
+
+
+def _skipped_jobs(jobs: dict[Any, Any], name: str, events: list[str]) -> dict[Any, str]:
+    """`{job: why}` for the jobs that never run: a constant-false `if:`, or a job in `needs:`
+    that never runs (GitHub skips the jobs that need a skipped job, unless their `if:`
+    calls a status function other than `success()`)."""
+    out: dict[Any, str] = {}
+    for job_id, job in jobs.items():
+        if isinstance(job, dict) and _constant(job.get("if"), events) is False:
+            out[job_id] = (
+                f"{name}:{line_of(job, 'if')}: `if: {shown(job.get('if'))}` never runs the job {job_id}"
+            )
+    changed = True
+    while changed:
+        changed = False
+        for job_id, job in jobs.items():
+            if job_id in out or not isinstance(job, dict):
+                continue
+            needs = job.get("needs")
+            needs = needs if isinstance(needs, list) else [needs]
+            gone = next((n for n in needs if isinstance(n, str) and n in out), None)
+            if gone is not None and not _STATUS.search(str(job.get("if") or "")):
+                where = f"{name}:{line_of(job, 'needs')}"
+                out[job_id] = f"{where}: `needs: {gone}`, a job that never runs, skips the job {job_id}"
+                changed = True
+    return out
+
+
 def _step_runs(step: Any, env: dict[str, str], cwd: str | None, shell: Any) -> list[PytestRun]:
-    """A `run:` block read as GitHub's shell reads it: `bash -e` has no pipefail; an
-    explicit `shell: bash` is `bash -eo pipefail`."""
+    """A `run:` block read as GitHub's shell reads it (`_github_shell`)."""
     text = step["run"]
     line = line_of(step, "run")
     # a block scalar (`run: |`) starts on the next line; a plain one on the key's line
     first = line + 1 if line and text.endswith("\n") else line
-    pipefail = isinstance(shell, str) and shell.strip() == "bash"
-    note = "GitHub's default shell `bash -e` has no pipefail" if shell is None else f"`shell: {shell}`"
-    return shell_runs(block_lines(text, first), env, cwd, pipefail=pipefail, pipefail_note=note)[0]
+    read = _github_shell(shell)
+    if isinstance(read, str):  # not a POSIX shell: its runs are not read as bash's
+        runs = shell_runs(block_lines(text, first), env, cwd)[0]
+        return [replace(r, mask=read) for r in runs]
+    errexit, pipefail, note = read
+    errexit_note = "" if errexit else f"`shell: {shell}` has no `-e`: the job goes on after a failing pytest"
+    return shell_runs(
+        block_lines(text, first), env, cwd, pipefail=pipefail, pipefail_note=note, errexit=errexit_note
+    )[0]
+
+
+_POSIX = {"bash", "sh", "dash", "zsh", "ksh"}
+
+
+def _github_shell(shell: Any) -> tuple[bool, bool, str] | str:
+    """(errexit, pipefail, how to name the shell) of a step's `shell:`, as GitHub runs it:
+    the default is `bash -e {0}`, `bash` is `bash -eo pipefail {0}`, `sh` is `sh -e {0}`, and
+    a custom command (`bash {0}`) has exactly its own options. A shell that is not POSIX
+    (`python`, `pwsh`, `cmd`) returns why its lines are not read as bash's."""
+    if shell is None:
+        return True, False, "GitHub's default shell `bash -e` has no pipefail"
+    words = split_words(str(shell))
+    name = posixpath.basename(words[0]) if words else ""
+    if words == ["bash"]:
+        return True, True, f"`shell: {shell}`"
+    if words == ["sh"]:
+        return True, False, f"`shell: {shell}` is `sh -e`, without pipefail"
+    if name not in _POSIX or "{0}" not in words:
+        return f"`shell: {shell}` is not a POSIX shell: its lines are not read as bash's"
+    flags = [w for w in words[1:] if w.startswith(("-", "+")) and not w.startswith("--")]
+    options = [b for a, b in itertools.pairwise(words) if a.startswith("-") and a.endswith("o")]
+    errexit = any(f[0] == "-" and "e" in f[1:] for f in flags) or "errexit" in options
+    return errexit, "pipefail" in options, f"`shell: {shell}`"
 
 
 def _working_dir(defaults: Any) -> str | None:
@@ -235,19 +305,44 @@ def _shell(defaults: Any) -> str | None:
 # --- finding the configs -------------------------------------------------------------
 
 
-def config_runs(data: Any, name: str = "ci") -> list[PytestRun]:
-    """The pytest runs of a parsed GitHub workflow or GitLab config, masked ones included."""
+def config_runs(data: Any, name: str = "ci", facts: RepoFacts | None = None) -> list[PytestRun]:
+    """The pytest runs of a parsed GitHub workflow or GitLab config, masked ones included;
+    `facts` (branches, the suite's files) are what GitHub's event filters are matched against."""
     from .gitlab import gitlab_runs
 
     if not isinstance(data, dict):
         return []
     if isinstance(data.get("jobs"), dict):
-        return _github_runs(data, name)
-    return gitlab_runs(data, name)
+        return _github_runs(data, name, facts or RepoFacts())
+    return gitlab_runs(data, name, (facts or RepoFacts()).branches)
 
 
-def find_ci(root: Path, git: GitState) -> list[CIConfig]:
+def _branches(git: GitState) -> tuple[str, ...]:
+    """The repository's branch names, local and remote-tracking."""
+    if git.toplevel is None:
+        return ()
+    refs = git_output(git.toplevel, "for-each-ref", "--format=%(refname)", "refs/heads", "refs/remotes")
+    names = []
+    for ref in (refs or "").splitlines():
+        if ref.startswith("refs/heads/"):
+            names.append(ref.removeprefix("refs/heads/"))
+        elif ref.startswith("refs/remotes/") and not ref.endswith("/HEAD"):
+            names.append(ref.removeprefix("refs/remotes/").partition("/")[2])
+    return tuple(dict.fromkeys(n for n in names if n))
+
+
+def _called(data: Any) -> str:
+    """The reusable workflows (`./.github/workflows/NAME`) the jobs of a workflow call, space-separated."""
+    jobs = data.get("jobs") if isinstance(data, dict) else None
+    uses = [j.get("uses") for j in jobs.values() if isinstance(j, dict)] if isinstance(jobs, dict) else []
+    return " ".join(u.removeprefix("./") for u in uses if isinstance(u, str) and u.startswith("./.github/"))
+
+
+def find_ci(root: Path, git: GitState, suite: tuple[str, ...] = ()) -> list[CIConfig]:
     """GitHub workflows and GitLab configs at the project root and the repository top.
+
+    `suite`: the spec and the generated test files, from the repository top (what a path
+    filter must let through).
 
     GitHub reads workflows only at the repository top; a GitLab config elsewhere may be
     included or set as the project's CI file, but its jobs still start at the top.
@@ -255,6 +350,7 @@ def find_ci(root: Path, git: GitState) -> list[CIConfig]:
     in_sub = git.toplevel is not None and git.toplevel.resolve() != root.resolve()
     folders = [root, git.toplevel] if in_sub and git.toplevel is not None else [root]
     found: list[CIConfig] = []
+    branches = _branches(git)
     for folder in folders:
         workflows = folder / ".github" / "workflows"
         files = (
@@ -269,10 +365,12 @@ def find_ci(root: Path, git: GitState) -> list[CIConfig]:
         else:  # configs at the repository top, outside the project folder: one more git call
             listed = git_output(folder, "ls-files", "-z", "--", *names) if names else ""
             tracked = {p for p in (listed or "").split("\0") if p}
-        for file, name in zip(files, names, strict=True):
+        parsed = [load_yaml(f) for f in files]
+        facts = RepoFacts(branches, suite, tuple(_called(d) for d in parsed))
+        for file, name, data in zip(files, names, parsed, strict=True):
             note = ""
             if in_sub and folder is root and name.startswith(".github/"):
                 note = "GitHub runs only workflows at the repository top"
-            runs = tuple(config_runs(load_yaml(file), name))
+            runs = tuple(config_runs(data, name, facts))
             found.append(CIConfig(path=file, name=name, runs=runs, tracked=name in tracked, note=note))
     return found

@@ -8,6 +8,7 @@ pipeline whose `workflow: rules` all say never, cannot fail.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from .ci import _masked, env_of, line_of, located, shown
@@ -58,6 +59,44 @@ def _never(job: dict[str, Any]) -> str:
     return ""
 
 
+#: `only`/`except` keywords of pipelines that a push or a merge request starts
+_PUSHED = {"branches", "pushes", "merge_requests", "tags", "external_pull_requests"}
+_KEYWORDS = _PUSHED | {"api", "chat", "external", "pipelines", "schedules", "triggers", "web"}
+
+
+def _refs(value: Any) -> list[str] | None:
+    refs = value.get("refs") if isinstance(value, dict) else value
+    if refs is None:
+        return None
+    return [str(r) for r in (refs if isinstance(refs, list) else [refs])]
+
+
+def _matches(ref: str, branches: tuple[str, ...]) -> bool:
+    """Does an `only`/`except` entry (a name, or a `/regex/`) name one of `branches`?"""
+    if len(ref) > 1 and ref.startswith("/") and ref.rstrip("i").endswith("/"):
+        flags = re.I if ref.endswith("i") else 0
+        try:
+            pattern = re.compile(ref.rstrip("i")[1:-1], flags)
+        except re.error:
+            return False
+        return any(pattern.search(b) for b in branches)
+    return ref in branches
+
+
+def _only_except(job: dict[str, Any], branches: tuple[str, ...]) -> str:
+    """Why `only`/`except` keep a job out of every pipeline a push starts ('' when they do not)."""
+    only, never = _refs(job.get("only")), _refs(job.get("except"))
+    named = only is not None and any(r not in _KEYWORDS for r in only)  # branch names or patterns
+    known = branches or not named  # without git, a branch name cannot be checked
+    if only is not None and known and not any(r in _PUSHED or _matches(r, branches) for r in only):
+        return f"`only: {shown(only)}` (no push, merge request or branch of the repository)"
+    if never is not None and {"branches", "tags"} <= set(never) | (
+        {"branches"} if "pushes" in never else set()
+    ):
+        return f"`except: {shown(never)}` (every pipeline a push starts)"
+    return ""
+
+
 def _allows_failure(job: dict[str, Any]) -> str:
     value = job.get("allow_failure")
     if value is True or isinstance(value, dict):
@@ -85,7 +124,7 @@ def _script(value: Any, fallback_line: int) -> list[tuple[str, int]]:
     return out
 
 
-def gitlab_runs(data: dict[str, Any], name: str) -> list[PytestRun]:
+def gitlab_runs(data: dict[str, Any], name: str, branches: tuple[str, ...] = ()) -> list[PytestRun]:
     """The pytest runs of every job, masked where the job cannot fail or never runs."""
     workflow = data.get("workflow")
     never_all = ""
@@ -113,10 +152,16 @@ def gitlab_runs(data: dict[str, Any], name: str) -> list[PytestRun]:
             shell_runs(_script(job.get("after_script", after), line), env, pipefail=True)[0], name
         )
         job_runs += _masked(after_runs, f"{name}:{line}: `after_script` never fails the job {job_name}")
-        never = _never(job)
+        never = _never(job) or _only_except(job, branches)
         failure = _allows_failure(job)
         if never:
-            where = line_of(raw, "when") or line_of(raw, "rules") or line
+            where = (
+                line_of(raw, "when")
+                or line_of(raw, "rules")
+                or line_of(raw, "only")
+                or line_of(raw, "except")
+                or line
+            )
             job_runs = _masked(job_runs, f"{name}:{where}: {never} keeps the job {job_name} from running")
         elif failure:
             where = line_of(raw, "allow_failure") or line_of(raw, "rules") or line

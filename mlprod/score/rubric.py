@@ -24,6 +24,7 @@ from mlprod import CONCERNS
 from .ci import CIConfig, find_ci
 from .current import Render, Rendered, render_project
 from .git import GitState, read_git
+from .pytestcfg import config_problems
 from .report import MAX_LEVEL, MAX_TOTAL, TITLES, ConcernScore, ScoreReport, gate, interpret
 from .results import RunEvidence, TestCounts, gather
 
@@ -57,6 +58,7 @@ class _Evidence:
     ci: list[CIConfig]
     run: RunEvidence
     ignored: set[str]  # evidence files a .gitignore ignores
+    pytest_config: list[str]  # what pytest's config or an outer conftest does to every run
 
     def counts(self, concern: str) -> TestCounts | None:
         if not self.run.given:
@@ -199,6 +201,17 @@ def _ci(concern: str, tests: list[Rendered], ev: _Evidence) -> tuple[list[str], 
     files = [prefix + t.path for t in tests]
     runners = {f: [c for c in ev.ci if c.covers(f, top_tests)] for f in files}
     not_run = [f for f, configs in runners.items() if not configs]
+    if not not_run and ev.pytest_config:
+        return (
+            [
+                "what pytest reads besides the generated suite changes every run: "
+                + "; ".join(ev.pytest_config)
+            ],
+            [
+                "drop the selection from addopts, move a conftest.py above the tests, or a file generate"
+                " does not write, into the folder of the tests that use it, and commit"
+            ],
+        )
     if not not_run:
         if not ev.git.available or all(any(c.tracked for c in cs) for cs in runners.values()):
             return [], []
@@ -346,9 +359,16 @@ def score_project(
         today=today,
         render=render,
         git=git,
-        ci=find_ci(root, git),
+        ci=find_ci(root, git, _suite_files(loaded, render, git)),
         run=run,
         ignored=git.ignored(evidence),
+        pytest_config=config_problems(
+            root,
+            spec.outputs.tests.rstrip("/"),
+            git.toplevel or root,
+            [n for ids in render.node_ids.values() for n in ids],
+            [f.path for f in render.files],
+        ),
     )
     rows = [score_concern(c, ev) for c in CONCERNS]
     report = ScoreReport(
@@ -364,6 +384,14 @@ def score_project(
     )
     report.gate_failures = gate(report)
     return report
+
+
+def _suite_files(loaded: Any, render: Render, git: GitState) -> tuple[str, ...]:
+    """The spec and the generated test files, from the repository top."""
+    prefix = git.prefix if git.toplevel is not None else ""
+    tests = loaded.spec.outputs.tests.rstrip("/")
+    paths = [_relative(loaded.path, loaded.root)] + [f.path for f in render.files if _is_test(f.path, tests)]
+    return tuple(prefix + p for p in paths)
 
 
 def _relative(path: Path, root: Path) -> str:

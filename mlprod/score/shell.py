@@ -27,8 +27,8 @@ _WRAPPERS = {
 _ASSIGN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
 #: pytest options after which nothing is run
 _NO_RUN = {
-    "--co", "--collect-only", "--setup-plan", "--fixtures", "--fixtures-per-test", "--markers",
-    "-h", "--help", "--version", "-V",
+    "--co", "--collect-only", "--setup-plan", "--setup-only", "--cache-show", "--fixtures",
+    "--fixtures-per-test", "--markers", "-h", "--help", "--version", "-V",
 }  # fmt: skip
 #: pytest options whose value is a separate argument (the value is not a path to collect)
 _VALUE_OPTS = {
@@ -136,10 +136,39 @@ def _python_m(words: list[str], i: int) -> list[str] | None:
     return None
 
 
+def _override(args: list[str], i: int) -> str | None:
+    """The `name=value` of an `-o`/`--override-ini` at `args[i]`, None when it is not one."""
+    arg = args[i]
+    if arg in ("-o", "--override-ini"):
+        return args[i + 1] if i + 1 < len(args) else ""
+    if arg.startswith("--override-ini="):
+        return arg.partition("=")[2]
+    if arg.startswith("-o") and not arg.startswith("--"):
+        return arg[2:]
+    return None
+
+
 def selection_problem(args: list[str]) -> str:
     """'' unless the pytest arguments may leave generated tests out: then the construct."""
     for i, arg in enumerate(args):
         name = arg.partition("=")[0]
+        if arg in _NO_RUN:
+            return f"`{arg}` runs no test"
+        plugin = (
+            arg[2:]
+            if arg.startswith("-p") and arg != "-p"
+            else args[i + 1]
+            if arg == "-p" and i + 1 < len(args)
+            else ""
+        )
+        if plugin and not plugin.startswith("no:"):
+            return f"`-p {plugin}` loads a plugin that can change any test's outcome"
+        ini = _override(args, i)
+        key, _, opts = (ini or "").partition("=")
+        if key.strip() == "addopts" and selection_problem(split_words(opts)):
+            return f"`-o {ini}` sets addopts: {selection_problem(split_words(opts))}"
+        if key.strip() in ("python_files", "python_functions", "python_classes"):
+            return f"`-o {ini}` changes which tests pytest collects"
         short = next((s for s in ("-k", "-m") if arg.startswith(s) and arg != s and name == arg), None)
         if name in _SELECTING or short:
             value = arg if ("=" in arg or short) else f"{arg} {args[i + 1] if i + 1 < len(args) else ''}"
@@ -217,20 +246,56 @@ class _Shell:
     pipefail: bool
     pipefail_note: str
     errexit: bool = True
+    errexit_note: str = "`set +e` before pytest lets the job go on after a failure"
     exited: str = ""  # the `exit` line that ends the block ("" before any)
+    trap: str = ""  # a `trap` whose `exit` on EXIT or ERR sets the block's exit status
     runs: list[PytestRun] = field(default_factory=list)
     touched: dict[int, str] = field(default_factory=dict)  # run index -> F of its `|| touch F`
     checked: set[str] = field(default_factory=set)  # files a later `test ! -e F` fails on
 
 
 def _commands(words: list[str]) -> list[tuple[str, list[str], str]]:
-    """(operator before, command words, operator after) for each simple command of a line."""
+    """(operator before, command words, operator after) for each simple command of a line.
+
+    A subshell `( ... )` is one command for what follows it: its commands take the operator
+    after `)` when it is `||`, `&&`, `|` or `&`, and a `!` before `(` negates them. The
+    commands of a substitution `$( ... )` get `$(` as their operator after.
+    """
     out: list[tuple[str, list[str], str]] = []
-    before, command = "", []
+    before = ""
+    command: list[str] = []
+    groups: list[tuple[int, str, list[str], str]] = []  # open: (first command, kind, outer words, before)
+    closed: tuple[int, str] | None = None  # a subshell just closed, waiting for its operator
     for word in [*words, ";"]:
+        if word == "(":
+            if command and command[-1] == "$":  # a substitution inside the command
+                groups.append((len(out), "$", command[:-1], before))
+                before, command = "", []
+            else:
+                groups.append((len(out), "!" if command == ["!"] else "", [], before))
+                command = []
+            continue
+        if word == ")" and groups:
+            if command:
+                out.append((before, command, ")"))
+            start, kind, outer, outer_before = groups.pop()
+            if kind == "$":
+                out[start:] = [(b, c, "$(") for b, c, _ in out[start:]]
+                before, command = outer_before, [*outer, "$(...)"]
+            else:
+                closed, before, command = (start, kind), outer_before, []
+            continue
         if word not in _OPERATORS:
             command.append(word)
             continue
+        if closed is not None:
+            start, kind = closed
+            closed = None
+            masking = word in ("||", "&&", "|", "|&", "&")
+            out[start:] = [
+                (b, ["!", *c] if kind == "!" else c, word if masking and a in (";", ")", "&&") else a)
+                for b, c, a in out[start:]
+            ]
         if command:
             out.append((before, command, word))
         before, command = word, []
@@ -243,6 +308,7 @@ def _set(state: _Shell, args: list[str]) -> None:
             on = arg[0] == "-"
             if "e" in arg:
                 state.errexit = on
+                state.errexit_note = "`set +e` before pytest lets the job go on after a failure"
             if "o" in arg and i + 1 < len(args) and args[i + 1] == "pipefail":
                 state.pipefail = on
 
@@ -260,7 +326,7 @@ def _masked(
     if state.exited:
         return f"`{state.exited}` before pytest ends the job first"
     if not state.errexit:
-        return "`set +e` before pytest lets the job go on after a failure"
+        return state.errexit_note
     if command[0] == "!":
         return "`!` before pytest inverts its exit status"
     if before == "|" or before == "|&":
@@ -273,6 +339,8 @@ def _masked(
         return f"`| {follow}` without `set -o pipefail` hides pytest's exit status ({state.pipefail_note})"
     if after == "&":
         return "`&` runs pytest in the background; its exit status is never read"
+    if after == "$(":
+        return "pytest inside `$( )`: the command's exit status is not pytest's"
     if after == "&&" and not last_line:
         return "`&&` after pytest: `bash -e` ignores a failure before `&&` on a line that is not the last"
     return ""
@@ -285,13 +353,18 @@ def shell_runs(
     *,
     pipefail: bool = False,
     pipefail_note: str = "the shell has no pipefail",
+    errexit: str = "",
 ) -> tuple[list[PytestRun], str | None]:
     """The pytest runs of a shell block (one `run:` or a job's script), and the final folder.
 
-    `cd DIR` moves the folder for the rest of the block; a `cd` mlprod cannot follow
-    (no argument, `-`, a variable) makes it unknown, and later paths are not counted.
+    `errexit`: "" when the shell starts with `-e`, else why it has none (the mask of a
+    pytest run a failure does not stop). `cd DIR` moves the folder for the rest of the
+    block; a `cd` mlprod cannot follow (no argument, `-`, a variable) makes it unknown,
+    and later paths are not counted.
     """
     state = _Shell(dict(env), cwd, pipefail, pipefail_note)
+    if errexit:
+        state.errexit, state.errexit_note = False, errexit
     nonempty = [i for i, (text, _) in enumerate(lines) if text.strip() and not text.strip().startswith("#")]
     for index, (text, line) in enumerate(lines):
         commands = _commands(split_words(expand(text, state.env)))
@@ -305,6 +378,9 @@ def shell_runs(
         else run
         for i, run in enumerate(state.runs)
     ]
+    if state.trap:
+        why = f"`{state.trap}` sets the exit status after pytest"
+        runs = [run if run.mask else replace(run, mask=why) for run in runs]
     return runs, state.cwd
 
 
@@ -325,6 +401,11 @@ def _step(
             if _ASSIGN.match(word):
                 name, _, value = word.partition("=")
                 state.env[name] = value
+    elif head == "trap" and len(command) > 2:
+        signals = {s.upper().removeprefix("SIG") for s in command[2:]}
+        action = split_words(command[1])
+        if signals & {"EXIT", "0", "ERR"} and "exit" in action and action[-1:] != ["$?"]:
+            state.trap = state.trap or " ".join(shlex.quote(w) for w in command)
     elif head == "exit" and before in ("", ";") and after == ";" and not state.exited:
         state.exited = " ".join(command)
     elif head in ("test", "[") and command[1:3] == ["!", "-e"] and len(command) > 3:
@@ -359,6 +440,9 @@ def _pytest_step(
         problem = selection_problem(split_words(addopts))
         if problem:
             mask = f"PYTEST_ADDOPTS: {problem}"
+    plugins = assigned.get("PYTEST_PLUGINS", state.env.get("PYTEST_PLUGINS", ""))
+    if not mask and plugins.strip():
+        mask = f"PYTEST_PLUGINS: `{plugins.strip()}` loads a plugin that can change any test's outcome"
     if touch and not mask:
         state.touched[len(state.runs)] = rest[0][1][1]
     state.runs.append(replace(run, mask=mask, line=line))

@@ -54,6 +54,7 @@ def masks(line: str, **kw) -> list[str]:
         ("pip install pytest && pytest tests/mlprod", {}, True),
         ("pytest --collect-only tests/mlprod", {}, False),
         ("pytest --co -q tests/mlprod", {}, False),
+        ("pytest --setup-only tests/mlprod", {}, False),
         ("pytest tests/unit --ignore tests/mlprod", {}, False),
         ("pytest tests/mlprod --ignore=tests/mlprod", {}, False),
         ("cd other && pytest tests/mlprod", {}, False),
@@ -160,6 +161,36 @@ def test_gitlab_variables_and_nested_scripts():
             "pytest tests/mlprod || touch a b\ntest ! -e a",
             "`|| touch a b` after pytest hides its exit status",
         ),
+        # a subshell is one command for what follows it; a substitution's status is not pytest's
+        ("(pytest tests/mlprod)", ""),
+        ("(pytest tests/mlprod) || true", "`|| true` after pytest hides its exit status"),
+        ("! (pytest tests/mlprod)", "`!` before pytest inverts its exit status"),
+        ("echo $(pytest tests/mlprod)", "pytest inside `$( )`: the command's exit status is not pytest's"),
+        # a trap that exits sets the status the job ends with, wherever it is set
+        ("trap 'exit 0' EXIT\npytest tests/mlprod", "`trap 'exit 0' EXIT` sets the exit status after pytest"),
+        ("pytest tests/mlprod; trap 'exit 0' ERR", "`trap 'exit 0' ERR` sets the exit status after pytest"),
+        ("trap 'rm -f log' EXIT\npytest tests/mlprod", ""),
+        # what runs no test, or overrides the config's addopts
+        ("PYTEST_ADDOPTS=--co pytest tests/mlprod", "PYTEST_ADDOPTS: `--co` runs no test"),
+        (
+            "pytest tests/mlprod -o addopts='-k nothing'",
+            "`-o addopts=-k nothing` sets addopts: `-k nothing` selects a subset of the generated tests",
+        ),
+        ("pytest tests/mlprod -o addopts=-ra", ""),
+        (
+            "pytest tests/mlprod -o python_functions=test_no_*",
+            "`-o python_functions=test_no_*` changes which tests pytest collects",
+        ),
+        # a plugin, like a conftest, can turn any failure into a pass; disabling one cannot
+        ("pytest -p no:cacheprovider tests/mlprod", ""),
+        (
+            "pytest -p forcepass tests/mlprod",
+            "`-p forcepass` loads a plugin that can change any test's outcome",
+        ),
+        (
+            "PYTEST_PLUGINS=forcepass pytest tests/mlprod",
+            "PYTEST_PLUGINS: `forcepass` loads a plugin that can change any test's outcome",
+        ),
     ],
 )
 def test_the_shell_reads_pytest_exit_status_as_bash_does(block, mask):
@@ -183,6 +214,7 @@ def scored(project, ci: str, kind: str = "github", concern: str = "bias"):
 
 
 GH = ".github/workflows/ci.yml"
+ON = "on: {on}\njobs:\n  t:\n    runs-on: x\n    steps:\n      - run: pytest tests/mlprod\n"
 JOB = "on: [push]\njobs:\n  t:\n    runs-on: x\n{job}    steps:\n      - {step}run: {cmd}\n"
 
 
@@ -242,6 +274,60 @@ JOB = "on: [push]\njobs:\n  t:\n    runs-on: x\n{job}    steps:\n      - {step}r
             JOB.format(job="", step="", cmd="pytest tests/mlprod").replace("[push]", "[workflow_dispatch]"),
             f"{GH}:1: `on: workflow_dispatch` only: the workflow is started by hand only",
         ),
+        (  # a reusable workflow nothing calls never runs
+            ON.format(on="[workflow_call, repository_dispatch]"),
+            f"{GH}:1: `on: repository_dispatch, workflow_call` only: the workflow is started by hand,"
+            " the API or a caller only",
+        ),
+        (  # event filters are matched against the repository's branches and the suite's files
+            ON.format(on="\n  push:\n    branches: [nonexistent]"),
+            f"{GH}:1: `push` branch filters match no branch of the repository",
+        ),
+        (
+            ON.format(on="\n  push:\n    paths: ['docs/**']\n  pull_request:\n    branches-ignore: ['**']"),
+            f"{GH}:1: `push` path filters match no file of the generated suite or the spec; "
+            "`pull_request` branch filters match no branch of the repository",
+        ),
+        (
+            ON.format(on="\n  push:\n    paths: ['**', '!tests/**', '!mlprod.yaml']"),
+            f"{GH}:1: `push` path filters match no file of the generated suite or the spec",
+        ),
+        (  # GitHub skips the jobs that need a skipped job
+            "on: [push]\njobs:\n  gate:\n    runs-on: x\n    if: false\n    steps:\n      - run: echo\n"
+            "  t:\n    runs-on: x\n    needs: [gate]\n    if: success()\n    steps:\n"
+            "      - run: pytest tests/mlprod\n",
+            f"{GH}:10: `needs: gate`, a job that never runs, skips the job t",
+        ),
+        (  # a constant expression is evaluated, not matched as text
+            JOB.format(job="    if: ${{ false && github.ref == 'x' }}\n", step="", cmd="pytest tests/mlprod"),
+            f"{GH}:5: `if: ${{{{ false && github.ref == 'x' }}}}` never runs the job t",
+        ),
+        (
+            JOB.format(job="", step="if: success() && 1 == 2\n        ", cmd="pytest tests/mlprod"),
+            f"{GH}:6: `if: success() && 1 == 2` never runs the step",
+        ),
+        (  # the events that start the workflow are the only values of github.event_name
+            JOB.format(job="    if: github.event_name == 'schedule'\n", step="", cmd="pytest tests/mlprod"),
+            f"{GH}:5: `if: github.event_name == 'schedule'` never runs the job t",
+        ),
+        (  # a custom shell has exactly its own options: no `-e`, the job goes on
+            JOB.format(
+                job="",
+                step="shell: bash {0}\n        ",
+                cmd="|\n          pytest tests/mlprod\n          echo done",
+            ),
+            f"{GH}:8: `shell: bash {{0}}` has no `-e`: the job goes on after a failing pytest",
+        ),
+        (
+            JOB.format(
+                job="    defaults:\n      run:\n        shell: sh {0}\n", step="", cmd="pytest tests/mlprod"
+            ),
+            f"{GH}:9: `shell: sh {{0}}` has no `-e`: the job goes on after a failing pytest",
+        ),
+        (
+            JOB.format(job="", step="shell: python\n        ", cmd="pytest tests/mlprod"),
+            f"{GH}:7: `shell: python` is not a POSIX shell: its lines are not read as bash's",
+        ),
     ],
 )
 def test_a_github_job_that_cannot_fail_keeps_the_concern_at_1(project, ci, reason):
@@ -294,6 +380,22 @@ GL = ".gitlab-ci.yml"
             "tests:\n  script:\n    - echo hi\n  after_script:\n    - pytest tests/mlprod\n",
             f"{GL}:1: `after_script` never fails the job tests",
         ),
+        (  # `only`/`except` are matched against the repository's branches
+            "tests:\n  only: [nonexistent]\n  script:\n    - pytest tests/mlprod\n",
+            f'{GL}:2: `only: ["nonexistent"]` (no push, merge request or branch of the repository)'
+            " keeps the job tests from running",
+        ),
+        (
+            "tests:\n  only:\n    refs: [web, schedules, '/^release-/']\n"
+            "  script:\n    - pytest tests/mlprod\n",
+            f'{GL}:2: `only: ["web", "schedules", "/^release-/"]` (no push, merge request or branch of the'
+            " repository) keeps the job tests from running",
+        ),
+        (
+            "tests:\n  except: [branches, tags]\n  script:\n    - pytest tests/mlprod\n",
+            f'{GL}:2: `except: ["branches", "tags"]` (every pipeline a push starts)'
+            " keeps the job tests from running",
+        ),
     ],
 )
 def test_a_gitlab_job_that_cannot_fail_keeps_the_concern_at_1(project, ci, reason):
@@ -320,6 +422,22 @@ def test_a_gitlab_job_that_cannot_fail_keeps_the_concern_at_1(project, ci, reaso
             "    - test ! -e reports/tests-failed && test ! -e reports/score-failed\n",
         ),
         ("github", JOB.format(job="", step="shell: bash\n        ", cmd="pytest tests/mlprod | tee log")),
+        (
+            "github",
+            JOB.format(
+                job="",
+                step="shell: bash --noprofile --norc -eo pipefail {0}\n        ",
+                cmd="pytest tests/mlprod | tee log",
+            ),
+        ),
+        (
+            "github",
+            JOB.format(
+                job="",
+                step="shell: bash -e {0}\n        ",
+                cmd="|\n          pytest tests/mlprod\n          echo done",
+            ),
+        ),
         ("github", JOB.format(job="    continue-on-error: false\n", step="", cmd="pytest tests/mlprod")),
         (
             "github",
@@ -329,6 +447,26 @@ def test_a_gitlab_job_that_cannot_fail_keeps_the_concern_at_1(project, ci, reaso
         (
             "github",
             JOB.format(job="    if: github.event_name == 'push'\n", step="", cmd="pytest tests/mlprod"),
+        ),
+        (
+            "github",
+            JOB.format(
+                job="    if: ${{ !cancelled() && (github.event_name == 'push' || false) }}\n",
+                step="",
+                cmd="pytest tests/mlprod",
+            ),
+        ),
+        ("github", ON.format(on="\n  push:\n    branches: ['**']\n    paths: ['tests/mlprod/**']")),
+        ("github", ON.format(on="\n  push:\n    paths-ignore: ['docs/**']")),
+        ("github", ON.format(on="\n  push:\n    tags: ['v*']")),  # runs on tags
+        ("github", ON.format(on="\n  push:\n    branches: [nonexistent]\n  pull_request:")),
+        ("gitlab", "tests:\n  only: [merge_requests, '/^ma/']\n  script:\n    - pytest tests/mlprod\n"),
+        ("gitlab", "tests:\n  except: [tags]\n  script:\n    - pytest tests/mlprod\n"),
+        (  # a status function other than success() runs the job after a skipped need
+            "github",
+            "on: [push]\njobs:\n  gate:\n    runs-on: x\n    if: false\n    steps:\n      - run: echo\n"
+            "  t:\n    runs-on: x\n    needs: gate\n    if: ${{ !cancelled() }}\n    steps:\n"
+            "      - run: pytest tests/mlprod\n",
         ),
         ("github", GITHUB_CI),
     ],
@@ -430,3 +568,16 @@ def test_a_top_level_job_in_the_subfolder_counts(make_project, ci):
     top.commit()
     sub.record()
     assert sub.row("pipeline").level == 2
+
+
+def test_a_reusable_workflow_counts_when_another_workflow_calls_it(project):
+    project.spec("bias", "release")
+    project.generate()
+    project.write({".github/workflows/tests.yml": ON.format(on="[workflow_call]")})
+    project.commit()
+    project.record()
+    assert project.row("bias").level == 1
+    caller = "on: [push]\njobs:\n  tests:\n    uses: ./.github/workflows/tests.yml\n"
+    project.write({".github/workflows/ci.yml": caller})
+    project.commit()
+    assert (project.row("bias").level, project.row("bias").why) == (2, "")
