@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
 from mlprod.schema.models import Spec
 
@@ -51,6 +52,14 @@ class Context:
     version: str  # the mlprod version generating
     root: Path  # the project root (the spec's folder); units must not read user code
     spec_file: str = "mlprod.yaml"  # the spec's path relative to the root
+
+    @classmethod
+    def of(cls, loaded: Any) -> Context:
+        """The context of a loaded spec (`mlprod.schema.LoadedSpec`), for this mlprod version;
+        `generate` and `score` (which re-renders in memory) build it the same way."""
+        from mlprod import __version__
+
+        return cls(loaded.spec, loaded.sha256, __version__, loaded.root, loaded.path.name)
 
 
 UnitFn = Callable[[Context], list[Artifact]]

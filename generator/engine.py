@@ -241,13 +241,7 @@ def generate_project(
     mode = Mode(mode)
     loaded = load_spec(spec_path)
     root = loaded.root
-    ctx = Context(
-        spec=loaded.spec,
-        spec_sha256=loaded.sha256,
-        version=__version__,
-        root=root,
-        spec_file=loaded.path.name,
-    )
+    ctx = Context.of(loaded)
     found = check_outputs(loaded.spec, ctx.spec_file)
     if found:
         raise spec_problems(loaded, str(spec_path), found)

@@ -65,19 +65,12 @@ def _state(pd: Any, art: Any, text: str) -> str:
 
 def render_project(loaded: Any) -> Render:
     """Render the spec `loaded` (a `LoadedSpec`) in memory and compare with its folder."""
-    from mlprod import __version__
     from mlprod.generator.base import Context
     from mlprod.generator.engine import finish, render_artifacts
     from mlprod.generator.units.suites import suite_summary
 
     root = loaded.root
-    ctx = Context(
-        spec=loaded.spec,
-        spec_sha256=loaded.sha256,
-        version=__version__,
-        root=root,
-        spec_file=loaded.path.name,
-    )
+    ctx = Context.of(loaded)
     try:
         artifacts = render_artifacts(ctx)
         finished = [(art, finish(art, ctx, notebooks=False)) for art in artifacts]
