@@ -6,11 +6,10 @@ to each other live in `rules.py`, so each can report the exact location it is ab
 
 from __future__ import annotations
 
-import re
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, Field, WithJsonSchema, field_validator
+from pydantic import Field, field_validator
 from pydantic_core import PydanticCustomError
 
 from .types import (
@@ -21,8 +20,10 @@ from .types import (
     CronSchedule,
     DriftMethod,
     DummyStrategy,
+    EnvName,
     ExplainMethod,
     Fraction,
+    HeaderName,
     Identifier,
     IsoDate,
     Level,
@@ -436,25 +437,6 @@ class Collaboration(Concern):
 
 
 # --- serving: checks against the deployed endpoint (determinism and infrastructure) ----
-
-_ENV_RE = re.compile(r"^[A-Z_][A-Z0-9_]{0,99}$")
-
-
-def _env_name(value: str) -> str:
-    if not _ENV_RE.fullmatch(value):
-        raise ValueError(
-            f"{value!r} is not an environment variable name such as MODEL_URL: the spec names the "
-            "variable, the value (a URL, a token) stays out of it"
-        )
-    return value
-
-
-#: An environment variable name: where the URL, or a header's value, comes from.
-EnvName = Annotated[
-    str, AfterValidator(_env_name), WithJsonSchema({"type": "string", "pattern": _ENV_RE.pattern})
-]
-#: An HTTP header name (RFC 9110 token).
-HeaderName = Annotated[str, Field(pattern=r"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$", max_length=100)]
 
 
 class ServingProtocol(StrEnum):

@@ -269,3 +269,25 @@ class PiiPattern(StrEnum):
     SSN = "ssn"
     IPV4 = "ipv4"
     IPV6 = "ipv6"
+
+
+# --- serving: where secrets come from ---------------------------------------------------
+
+_ENV_RE = re.compile(r"^[A-Z_][A-Z0-9_]{0,99}$")
+
+
+def _env_name(value: str) -> str:
+    if not _ENV_RE.fullmatch(value):
+        raise ValueError(
+            f"{value!r} is not an environment variable name such as MODEL_URL: the spec names the "
+            "variable, the value (a URL, a token) stays out of it"
+        )
+    return value
+
+
+#: An environment variable name: where the URL, or a header's value, comes from.
+EnvName = Annotated[
+    str, AfterValidator(_env_name), WithJsonSchema({"type": "string", "pattern": _ENV_RE.pattern})
+]
+#: An HTTP header name (RFC 9110 token).
+HeaderName = Annotated[str, Field(pattern=r"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$", max_length=100)]

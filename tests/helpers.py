@@ -9,6 +9,9 @@ plain clone; tests/schema/test_reference_contract.py checks the copies against .
 from __future__ import annotations
 
 import hashlib
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 #: The shared folder beside the checkout (reference specs and data), when present.
@@ -57,3 +60,28 @@ def credit_spec_text() -> str:
 def minimal_spec_text() -> str:
     """The smallest spec (a copy of ../shared/spec/minimal.mlprod.yaml)."""
     return (REFERENCE / "minimal.mlprod.yaml").read_text(encoding="utf-8")
+
+
+#: What a wheel of mlprod is built from.
+WHEEL_SOURCES = ["pyproject.toml", "README.md", "mlprod", "schema", "generator", "templates"]
+
+
+def build_wheel(src: Path, out: Path) -> Path:
+    """Build mlprod's wheel into `out` from a copy of the sources in `src` (an empty folder), so
+    the build leaves nothing in the checkout; the wheel's path."""
+    repo = Path(__file__).resolve().parents[1]
+    for name in WHEEL_SOURCES:
+        path = repo / name
+        if path.is_dir():
+            ignore = shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info")
+            shutil.copytree(path, src / name, ignore=ignore)
+        elif path.exists():
+            shutil.copy2(path, src / name)
+    command = [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--no-index"]
+    proc = subprocess.run(
+        [*command, "-q", "-w", str(out), str(src)], capture_output=True, text=True, timeout=300
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    wheels = list(out.glob("mlprod-*.whl"))
+    assert len(wheels) == 1, wheels
+    return wheels[0]

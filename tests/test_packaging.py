@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 import zipfile
 from pathlib import Path
 
 import pytest
+from helpers import build_wheel
 
 ROOT = Path(__file__).resolve().parents[1]
 SUBPACKAGES = [
@@ -20,44 +20,12 @@ SUBPACKAGES = [
     "mlprod.commands",
     "mlprod.templates",
 ]
-SOURCES = ["pyproject.toml", "README.md", "mlprod", "schema", "generator", "templates"]
 
 
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Build from a copy of the sources, so the build leaves nothing in the checkout."""
-    src = tmp_path_factory.mktemp("src")
-    for name in SOURCES:
-        path = ROOT / name
-        if path.is_dir():
-            shutil.copytree(
-                path, src / name, ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info")
-            )
-        elif path.exists():
-            shutil.copy2(path, src / name)
-    out = tmp_path_factory.mktemp("dist")
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "wheel",
-            "--no-deps",
-            "--no-build-isolation",
-            "--no-index",
-            "-q",
-            "-w",
-            str(out),
-            str(src),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    wheels = list(out.glob("mlprod-*.whl"))
-    assert len(wheels) == 1, wheels
-    return wheels[0]
+    return build_wheel(tmp_path_factory.mktemp("src"), tmp_path_factory.mktemp("dist"))
 
 
 def _names(wheel: Path) -> set[str]:

@@ -18,6 +18,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
+from helpers import build_wheel
 
 from mlprod import __version__
 
@@ -25,7 +26,6 @@ pytestmark = pytest.mark.slow
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO / "examples" / "credit"
-SOURCES = ["pyproject.toml", "README.md", "mlprod", "schema", "generator", "templates"]
 GIT = ("-c", "user.name=t", "-c", "user.email=t@example.com", "-c", "commit.gpgsign=false")
 TODAY = "2026-11-27"
 
@@ -39,36 +39,9 @@ def _env(**extra: str) -> dict[str, str]:
 @pytest.fixture(scope="session")
 def wheelhouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A folder holding the wheel of the working tree (built from a copy of the sources)."""
-    src = tmp_path_factory.mktemp("src")
-    for name in SOURCES:
-        path = REPO / name
-        if path.is_dir():
-            shutil.copytree(
-                path, src / name, ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info")
-            )
-        else:
-            shutil.copy2(path, src / name)
-    out = tmp_path_factory.mktemp("wheels")
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "wheel",
-            "--no-deps",
-            "--no-build-isolation",
-            "-q",
-            "-w",
-            str(out),
-            str(src),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert [p.name for p in out.glob("*.whl")] == [f"mlprod-{__version__}-py3-none-any.whl"]
-    return out
+    wheel = build_wheel(tmp_path_factory.mktemp("src"), tmp_path_factory.mktemp("wheels"))
+    assert wheel.name == f"mlprod-{__version__}-py3-none-any.whl"
+    return wheel.parent
 
 
 @pytest.fixture(scope="session")
