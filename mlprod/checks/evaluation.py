@@ -153,7 +153,7 @@ def _model(p: Project) -> dict[str, Any]:
         "sha256": p.model_sha256(),
         "load": p.model_cfg.get("load"),
         "predict": p.predict_method,
-        "threshold": p.threshold(),
+        "threshold": _threshold(p),
         "type": f"{cls.__module__}.{cls.__qualname__}",
     }
 
@@ -186,7 +186,12 @@ def _overall(run: _Run) -> dict[str, Any]:
             metrics[name] = compute_metric(name, y, scores, threshold=p.threshold())
         except (MlprodError, ValueError, TypeError):
             metrics[name] = None  # a metric this task's predictions do not support
-    return {"dataset": ds, "rows": len(y), "threshold": p.threshold(), "metrics": metrics}
+    return {"dataset": ds, "rows": len(y), "threshold": _threshold(p), "metrics": metrics}
+
+
+def _threshold(p: Project) -> float | None:
+    """The decision threshold of a binary classifier; other tasks have none."""
+    return p.threshold() if p.task == "binary_classification" else None
 
 
 def _cohorts(run: _Run) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
@@ -216,7 +221,8 @@ def _cohorts(run: _Run) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
                 "n": g["n"],
                 "judged": g["judged"],
                 "metrics": g["metrics"],
-                "selection_rate": g["selection_rate"],
+                # the share predicted positive: binary classifiers only
+                "selection_rate": g["selection_rate"] if p.task == "binary_classification" else None,
                 "flags": flags[label],
             }
             for label, g in report["groups"].items()

@@ -1,0 +1,94 @@
+"""Small real projects of every task for card and notebook tests, built in a temporary folder.
+
+`regression_project` fits a linear regression on scikit-learn's bundled diabetes table (442
+rows, no download); `multiclass_project` fits a logistic regression on the bundled wine table
+(178 rows, three classes; the labels are written as strings). Each writes data, a joblib model,
+its loader module and an `mlprod.yaml` with cohorts, fairness, drift, baseline and
+explainability sections.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+LOADER = '''"""Loads the fitted model of this test project."""
+
+from pathlib import Path
+
+import joblib
+
+ROOT = Path(__file__).resolve().parent
+
+
+def load(path=None):
+    return joblib.load(ROOT / (path or "models/model.joblib"))
+'''
+
+REGRESSION_SPEC = """version: 1
+project: {{name: {name}, task: regression}}
+data:
+  target: y
+  id_column: row_id
+  features: [{features}]
+  datasets:
+    train: {{path: data/train.csv}}
+    test: {{path: data/test.csv}}
+    reference: {{path: data/train.csv}}
+    current: {{path: data/current.csv}}
+model:
+  load: {module}:load
+  artifact: {{path: models/model.joblib}}
+cohorts:
+  - {{name: sex, by: sex}}
+fairness:
+  dataset: test
+  min_cohort_rows: 20
+  protected: [sex]
+  max_gap: {{mae: 40.0}}
+  min: {{r2: 0.05}}
+drift:
+  target: {{method: ks, max: 0.5}}
+  numeric: {{method: psi, max: 5.0}}
+baseline:
+  dataset: test
+  min_lift: 0.0
+explainability:
+  dataset: test
+  top_k: 3
+"""
+
+
+def _split(df: pd.DataFrame, root: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    (root / "data").mkdir(parents=True)
+    (root / "models").mkdir()
+    rng = np.random.default_rng(0)
+    test_mask = rng.random(len(df)) < 0.3
+    train, test = df[~test_mask], df[test_mask]
+    train.to_csv(root / "data" / "train.csv", index=False)
+    test.to_csv(root / "data" / "test.csv", index=False)
+    current = test.copy()
+    current.to_csv(root / "data" / "current.csv", index=False)
+    return train, test
+
+
+def regression_project(root: Path, module: str = "diab_model") -> list[str]:
+    """A diabetes regression project at `root`; returns its feature names."""
+    import joblib
+    from sklearn.datasets import load_diabetes
+    from sklearn.linear_model import LinearRegression
+
+    raw = load_diabetes(as_frame=True, scaled=False).frame
+    features = ["age", "bmi", "bp", "s5"]
+    df = pd.DataFrame({"row_id": range(len(raw)), **{f: raw[f] for f in features}})
+    df["sex"] = np.where(raw["sex"] == 1, "a", "b")
+    df["y"] = raw["target"]
+    train, _ = _split(df, root)
+    model = LinearRegression().fit(train[features], train["y"])
+    joblib.dump(model, root / "models" / "model.joblib")
+    (root / f"{module}.py").write_text(LOADER, encoding="utf-8")
+    spec = REGRESSION_SPEC.format(name="diabetes", features=", ".join(features), module=module)
+    (root / "mlprod.yaml").write_text(spec, encoding="utf-8")
+    return features
