@@ -80,6 +80,9 @@ class Project(StrictModel):
     description: str | None = None
     task: Task
     owners: list[Owner] = Field(default_factory=list)
+    # Added (optional): the k of the `top_k_accuracy` metric of a multiclass model (a hit when
+    # the true class is among the k most probable), wherever the metric is named.
+    metrics_k: PositiveInt = 3
 
 
 class Dataset(StrictModel):
@@ -413,6 +416,9 @@ class Explainability(Concern):
     top_k: PositiveInt = 5
     expect_top: list[NonEmptyStr] = Field(default_factory=list)
     reason_codes: ReasonCodes | None = None
+    # Added (optional), multiclass only: the class whose probability importances and reason
+    # codes explain. Unset: each row's predicted class.
+    class_label: Scalar | None = None
 
 
 # --- 10 collaboration ------------------------------------------------------------------
