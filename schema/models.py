@@ -28,6 +28,7 @@ from .types import (
     IsoDate,
     Level,
     Metric,
+    MetricName,
     Mode,
     NonEmptyStr,
     NonNegFloat,
@@ -79,6 +80,9 @@ class Project(StrictModel):
     description: str | None = None
     task: Task
     owners: list[Owner] = Field(default_factory=list)
+    # Added (optional): the k of the `top_k_accuracy` metric of a multiclass model (a hit when
+    # the true class is among the k most probable), wherever the metric is named.
+    metrics_k: PositiveInt = 3
 
 
 class Dataset(StrictModel):
@@ -251,8 +255,8 @@ class Fairness(Concern):
     dataset: Identifier = "test"
     min_cohort_rows: PositiveInt = 30
     protected: list[Identifier] = Field(default_factory=list)
-    max_gap: dict[Metric, NonNegFloat] = Field(default_factory=dict)
-    min: dict[Metric, float] = Field(default_factory=dict)
+    max_gap: dict[MetricName, NonNegFloat] = Field(default_factory=dict)
+    min: dict[MetricName, float] = Field(default_factory=dict)
     demographic_parity_difference: Fraction | None = None
     equalized_odds_difference: Fraction | None = None
 
@@ -383,7 +387,7 @@ _BY_TASK = "unset: roc_auc (binary), accuracy (multiclass), rmse (regression)"
 
 
 class Baseline(Concern):
-    metric: Metric = Field(default=Metric.ROC_AUC, description=_BY_TASK)
+    metric: MetricName = Field(default=Metric.ROC_AUC, description=_BY_TASK)
     dataset: Identifier = "test"
     strategies: list[DummyStrategy] = Field(
         default_factory=lambda: [DummyStrategy.PRIOR],
@@ -399,7 +403,7 @@ class Baseline(Concern):
 class Retrain(StrictModel):
     stage: Identifier
     dataset: Identifier
-    metric: Metric = Field(default=Metric.ROC_AUC, description=_BY_TASK)
+    metric: MetricName = Field(default=Metric.ROC_AUC, description=_BY_TASK)
     tolerance: NonNegFloat = 0.01
 
 
@@ -424,6 +428,9 @@ class Explainability(Concern):
     top_k: PositiveInt = 5
     expect_top: list[NonEmptyStr] = Field(default_factory=list)
     reason_codes: ReasonCodes | None = None
+    # Added (optional), multiclass only: the class whose probability importances and reason
+    # codes explain. Unset: each row's predicted class.
+    class_label: Scalar | None = None
 
 
 # --- 10 collaboration ------------------------------------------------------------------

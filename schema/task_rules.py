@@ -127,6 +127,7 @@ def task_rules(spec: Spec) -> Iterator[Finding]:
                     "numbers, so it has no meaning for task regression; bound an error metric per "
                     "group instead (max_gap or min with: " + ", ".join(REGRESSION_METRICS) + ")",
                 )
+    yield from _multiclass_only(spec, task)
     reg = spec.collaboration.regression if spec.collaboration is not None else None
     if reg is not None and task != Task.REGRESSION and "tolerance" in reg.model_fields_set:
         yield (
@@ -175,6 +176,26 @@ def _binary_only(spec: Spec, task: Task) -> Iterator[Finding]:
             ("model", "predict"),
             "predict_proba gives class probabilities, which task regression does not have; a regressor "
             "predicts with `predict` (the default)",
+        )
+
+
+def _multiclass_only(spec: Spec, task: Task) -> Iterator[Finding]:
+    """The k of top_k_accuracy and the explained class exist for multiclass models only."""
+    if task == Task.MULTICLASS:
+        return
+    if "metrics_k" in spec.project.model_fields_set:
+        yield (
+            ("project", "metrics_k"),
+            f"metrics_k is the k of top_k_accuracy, a multiclass_classification metric; task {task.value} "
+            "has no such metric; remove it",
+        )
+    e = spec.explainability
+    if e is not None and "class_label" in e.model_fields_set and e.class_label is not None:
+        what = "one score per row" if task == Task.REGRESSION else "one score per row (the positive class's)"
+        yield (
+            ("explainability", "class_label"),
+            f"class_label picks the class a multiclass_classification model is explained for; a task "
+            f"{task.value} model has {what}; remove it",
         )
 
 

@@ -274,7 +274,8 @@ class ConcernChecks(_Base):
         for name, df in ((reference, ref), (current, cur)):
             if self.target not in df.columns:
                 raise MissingInput(f"data set {name} has no target column {self.target!r}")
-        return check_target_drift(ref[self.target], cur[self.target], method, max)
+        classes = self.task == "multiclass_classification"  # class shares, whatever the label type
+        return check_target_drift(ref[self.target], cur[self.target], method, max, classes=classes)
 
     def check_cohort_drift(
         self,

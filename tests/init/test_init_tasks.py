@@ -103,3 +103,21 @@ def test_regression_spec_validates_generates_and_has_no_threshold(
     assert [s.value for s in spec.baseline.strategies] == ["mean"]
     _generate(tmp_path / "p", monkeypatch, capsys)
     assert (tmp_path / "p" / "tests" / "mlprod").is_dir()
+
+
+@pytest.mark.parametrize("case", ["strings", "ints", "ints_with_nan"])
+def test_three_class_spec_validates_and_generates(
+    case: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out = _init(tmp_path / "p", _frame(CASES[case][0]), capsys)
+    assert code == 0, out
+    assert "task multiclass_classification" in out
+    text = (tmp_path / "p" / "mlprod.yaml").read_text()
+    assert "threshold" not in text and "positive_label" not in text
+    assert "# 3 classes: " in text
+    spec = load_spec(tmp_path / "p" / "mlprod.yaml").spec
+    assert spec.project.task.value == "multiclass_classification" and spec.model.threshold is None
+    assert spec.baseline is not None and spec.baseline.metric.value == "accuracy"
+    assert [s.value for s in spec.baseline.strategies] == ["prior"]
+    _generate(tmp_path / "p", monkeypatch, capsys)
+    assert (tmp_path / "p" / "tests" / "mlprod" / "test_baseline.py").is_file()

@@ -15,8 +15,10 @@ import pytest
 from mlprod.cli import main
 
 HEAD = """version: 1
-project: {{name: demo, task: {task}}}
-data:
+project:
+  name: demo
+  task: {task}
+{project}data:
   target: y
 {data}  features: [a, b]
   datasets:
@@ -34,6 +36,7 @@ cohorts:
 REGRESSION = (
     HEAD.format(
         task="regression",
+        project="  metrics_k: 2   #! project.metrics_k=2\n",
         data="  positive_label: 1   #! data.positive_label=1\n",
         model="  predict: predict_proba   #! model.predict=predict_proba\n"
         "  threshold: 0.5   #! model.threshold=0.5\n",
@@ -64,13 +67,21 @@ reproducibility:
     stage: fit
     dataset: train
     metric: precision   #! reproducibility.retrain.metric=precision
+explainability:
+  top_k: 1
+  class_label: 3   #! explainability.class_label=3
 collaboration:
   regression: {previous: models/old.joblib, tolerance: 2.5}
 """
 )
 
 BINARY = (
-    HEAD.format(task="binary_classification", data="", model="  threshold: 0.4\n")
+    HEAD.format(
+        task="binary_classification",
+        project="  metrics_k: 5   #! project.metrics_k=5\n",
+        data="",
+        model="  threshold: 0.4\n",
+    )
     + """fairness:
   protected: [a_band]
   max_gap:
@@ -92,6 +103,9 @@ reproducibility:
     stage: fit
     dataset: train
     metric: mae   #! reproducibility.retrain.metric=mae
+explainability:
+  top_k: 1
+  class_label: "no"   #! explainability.class_label="no"
 collaboration:
   regression:
     previous: models/old.joblib
@@ -102,6 +116,7 @@ collaboration:
 MULTICLASS = (
     HEAD.format(
         task="multiclass_classification",
+        project="  metrics_k: 2\n",
         data="  positive_label: setosa   #! data.positive_label=setosa\n",
         model="  threshold: 0.5   #! model.threshold=0.5\n",
     )
@@ -184,7 +199,6 @@ def test_every_inapplicable_setting_is_refused_at_its_line(
         m = _LINE.match(row)
         if m:
             found[(int(m.group(1)), m.group(3))] = (int(m.group(2)), m.group(4))
-    found.pop((2, "project.task"), None)  # "multiclass not available yet": removed by issue 16's checks
     expected = _expected(text)
     assert set(found) == set(expected), err
     for (line, path), token in expected.items():
@@ -192,7 +206,7 @@ def test_every_inapplicable_setting_is_refused_at_its_line(
         assert lines[line - 1][col - 1 :].startswith(token), (path, col)
         assert task.split("_")[0] in message or "binary_classification" in message, message
     metric_messages = [
-        msg for (_, p), (_, msg) in found.items() if "metric" in p or "max_gap" in p or ".min." in p
+        msg for (_, p), (_, msg) in found.items() if p.endswith(".metric") or "max_gap" in p or ".min." in p
     ]
     assert metric_messages and all(ALLOWED[task] in msg for msg in metric_messages)
     assert "problems found; nothing was written" in err
@@ -214,7 +228,7 @@ def _strip(text: str) -> str:
     return "\n".join(line for line in text.splitlines() if "#!" not in line) + "\n"
 
 
-@pytest.mark.parametrize("text", [REGRESSION, BINARY], ids=["regression", "binary"])
+@pytest.mark.parametrize("text", [REGRESSION, BINARY, MULTICLASS], ids=["regression", "binary", "multiclass"])
 def test_the_same_spec_without_the_refused_settings_validates(
     text: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
 ) -> None:
