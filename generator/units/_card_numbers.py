@@ -13,11 +13,17 @@ from ._cardfmt import cell, get, items, names, num, ok, sha, table
 
 METRIC_NAMES = {
     "roc_auc": "ROC AUC",
+    "roc_auc_ovr": "ROC AUC (one-vs-rest, macro)",
     "accuracy": "Accuracy",
+    "top_k_accuracy": "Top-k accuracy",
     "balanced_accuracy": "Balanced accuracy",
     "precision": "Precision",
+    "precision_macro": "Precision (macro)",
     "recall": "Recall",
+    "recall_macro": "Recall (macro)",
     "f1": "F1",
+    "f1_macro": "F1 (macro)",
+    "f1_weighted": "F1 (weighted)",
     "log_loss": "Log loss",
     "brier": "Brier score",
     "selection_rate": "Selection rate",

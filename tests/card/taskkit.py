@@ -92,3 +92,57 @@ def regression_project(root: Path, module: str = "diab_model") -> list[str]:
     spec = REGRESSION_SPEC.format(name="diabetes", features=", ".join(features), module=module)
     (root / "mlprod.yaml").write_text(spec, encoding="utf-8")
     return features
+
+
+MULTICLASS_SPEC = """version: 1
+project: {{name: {name}, task: multiclass_classification}}
+data:
+  target: y
+  id_column: row_id
+  features: [{features}]
+  datasets:
+    train: {{path: data/train.csv}}
+    test: {{path: data/test.csv}}
+    reference: {{path: data/train.csv}}
+    current: {{path: data/current.csv}}
+model:
+  load: {module}:load
+  artifact: {{path: models/model.joblib}}
+cohorts:
+  - {{name: alcohol_band, by: alcohol, bins: [0, 13, 20]}}
+fairness:
+  dataset: test
+  min_cohort_rows: 10
+  protected: [alcohol_band]
+  max_gap: {{recall_macro: 0.9}}
+  min: {{accuracy: 0.5}}
+baseline:
+  dataset: test
+collaboration:
+  regression: {{previous: models/previous.joblib, dataset: test, max_flip_rate: 0.5}}
+"""
+
+
+def multiclass_project(root: Path, module: str = "wine_model") -> list[str]:
+    """A three-class wine project at `root` (string labels, a previous version); returns its features."""
+    import joblib
+    from sklearn.datasets import load_wine
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    raw = load_wine(as_frame=True).frame
+    features = ["alcohol", "malic_acid", "ash", "magnesium"]
+    df = pd.DataFrame({"row_id": range(len(raw)), **{f: raw[f] for f in features}})
+    df["y"] = np.array(["barolo", "grignolino", "barbera"])[raw["target"].to_numpy()]
+    train, _ = _split(df, root)
+    model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000))
+    model.fit(train[features], train["y"])
+    joblib.dump(model, root / "models" / "model.joblib")
+    previous = make_pipeline(StandardScaler(), LogisticRegression(C=0.01, max_iter=1000))
+    previous.fit(train[features[:2]].assign(**{f: 0.0 for f in features[2:]}), train["y"])
+    joblib.dump(previous, root / "models" / "previous.joblib")
+    (root / f"{module}.py").write_text(LOADER, encoding="utf-8")
+    spec = MULTICLASS_SPEC.format(name="wine", features=", ".join(features), module=module)
+    (root / "mlprod.yaml").write_text(spec, encoding="utf-8")
+    return features
