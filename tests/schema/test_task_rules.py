@@ -263,3 +263,13 @@ def test_defaults_depend_on_the_task_and_are_never_refused(
     assert spec.reproducibility.retrain is not None and spec.reproducibility.retrain.metric.value == metric
     assert spec.model.threshold == threshold
     assert "metric" not in spec.baseline.model_fields_set  # still "not written"
+
+
+def test_the_regression_spec_in_the_docs_validates() -> None:
+    from mlprod.schema import parse_spec_text
+
+    docs = Path(__file__).resolve().parents[2] / "docs" / "tasks.md"
+    block = re.search(r"```yaml\n(.*?)```", docs.read_text(encoding="utf-8"), re.S)
+    assert block is not None
+    spec = parse_spec_text(block.group(1))
+    assert spec.project.task.value == "regression" and spec.model.threshold is None
