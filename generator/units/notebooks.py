@@ -153,6 +153,7 @@ def _bias(ctx: Context) -> str | None:
     data |= {"dataset_md": md(f.dataset), "min_rows_md": md(f.min_cohort_rows)}
     # a selection rate (share predicted positive) exists for binary classifiers only
     data["selection"] = spec.project.task.value == "binary_classification"
+    data["multiclass"] = spec.project.task.value == "multiclass_classification"
     return render_template("notebooks/bias.nb.jinja", **data)
 
 
@@ -193,6 +194,7 @@ def _baseline(ctx: Context) -> str | None:
         "metric_md": md(b.metric.value),
         "previous": b.previous is not None,
         "previous_expr": trusted('PREVIOUS["artifact"]' if b.previous else "None"),
+        "multiclass": spec.project.task.value == "multiclass_classification",
     }
     return render_template("notebooks/baseline.nb.jinja", **data)
 

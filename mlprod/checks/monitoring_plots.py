@@ -450,9 +450,14 @@ def plot_baseline(results: Sequence[CheckResult], metric: str) -> Any:
 
 
 def plot_curves(y_true: Any, scores: Mapping[str, Any], task: str = "binary_classification") -> Any:
-    """ROC curves (binary classification) or absolute-error curves (regression), one per model."""
+    """ROC curves (binary classification), top-k accuracy curves (multiclass) or
+    absolute-error curves (regression), one per model."""
     import numpy as np
 
+    if task == "multiclass_classification":
+        from .monitoring_classes import plot_top_k
+
+        return plot_top_k(y_true, scores)
     fig, (ax,) = figure(height=3.6, width=6.0)
     y = np.asarray(y_true)
     if task == "binary_classification":

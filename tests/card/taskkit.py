@@ -146,3 +146,38 @@ def multiclass_project(root: Path, module: str = "wine_model") -> list[str]:
     spec = MULTICLASS_SPEC.format(name="wine", features=", ".join(features), module=module)
     (root / "mlprod.yaml").write_text(spec, encoding="utf-8")
     return features
+
+
+RUNNER = """
+import json, sys
+from mlprod.checks import monitoring as mon
+shown = []
+mon.show = shown.append  # figures are counted, not displayed
+nb = json.load(open(sys.argv[1], encoding="utf-8"))
+scope = {}
+for cell in nb["cells"]:
+    if cell["cell_type"] == "code":
+        exec("".join(cell["source"]), scope)
+print(json.dumps([type(f).__name__ for f in shown]))
+"""
+
+
+def run_notebook(root: Path, name: str) -> list[str]:
+    """Execute a generated notebook's code cells in a fresh process at `root`; the figures shown."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "MPLBACKEND": "Agg"}
+    proc = subprocess.run(
+        [sys.executable, "-c", RUNNER, str(root / "monitoring" / name)],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return json.loads(proc.stdout.strip().splitlines()[-1])

@@ -110,3 +110,15 @@ def test_class_transitions_equal_a_crosstab_of_both_versions(wine: Path) -> None
 def test_multiclass_card_has_no_threshold_or_selection_rate(wine: Path) -> None:
     for name in ("MODEL_CARD.md", "card.html"):
         assert not re.search(r"threshold|selection[ _]rate", (wine / name).read_text(), re.IGNORECASE), name
+
+
+def test_notebooks_show_the_confusion_matrix_and_class_recall(wine: Path) -> None:
+    from taskkit import run_notebook
+
+    bias = (wine / "monitoring" / "bias.ipynb").read_text()
+    baseline = (wine / "monitoring" / "baseline.ipynb").read_text()
+    assert "Recall of each class per cohort" in bias
+    assert "selection" not in bias.replace("selection=False", "")
+    assert "## Confusion matrix" in baseline
+    assert len(run_notebook(wine, "bias.ipynb")) == 2  # the cohort metrics, then each class's recall
+    assert len(run_notebook(wine, "baseline.ipynb")) == 3  # lift bars, top-k curves, confusion matrix

@@ -115,3 +115,10 @@ def test_continuous_target_is_split_into_quantile_bins(regression: Path) -> None
     assert max(counts) - min(counts) <= 0.1 * len(ref)  # quartiles of the reference
     classes = target_groups(pd.Series(["x", "y", "x"]), pd.Series(["y", "z"]))
     assert [label for label, _, _ in classes] == ["=x", "=y", "=z"]
+
+
+@pytest.mark.parametrize("name", ["bias.ipynb", "drift.ipynb", "baseline.ipynb"])
+def test_regression_notebooks_run(regression: Path, name: str) -> None:
+    from taskkit import run_notebook
+
+    assert run_notebook(regression, name)
