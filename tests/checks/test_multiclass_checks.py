@@ -225,7 +225,7 @@ def test_prediction_drift_over_predicted_classes(fitted):
 
 
 def test_flip_rate_of_predicted_classes_and_transition_table(fitted):
-    df, _, proba = fitted
+    _, _, proba = fitted
     assert check_flip_rate(proba, proba, None, 0.05).value == 0.0
     swapped = ClassProba(np.asarray(proba)[:, [2, 1, 0]], proba.classes)  # "high" and "mid" swapped
     res = check_flip_rate(swapped, proba, None, 0.1)
