@@ -9,7 +9,13 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import (
+    Field,
+    SerializerFunctionWrapHandler,
+    field_validator,
+    model_serializer,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError
 
 from .types import (
@@ -431,6 +437,15 @@ class Explainability(Concern):
     # Added (optional), multiclass only: the class whose probability importances and reason
     # codes explain. Unset: each row's predicted class.
     class_label: Scalar | None = None
+
+    @model_serializer(mode="wrap")
+    def _without_unset_class(self, handler: SerializerFunctionWrapHandler) -> Any:
+        # unset, the key is left out, so dumps of specs written before it (the model card's
+        # settings hash of a recorded evaluation) are unchanged
+        data = handler(self)
+        if self.class_label is None and isinstance(data, dict):
+            data.pop("class_label", None)
+        return data
 
 
 # --- 10 collaboration ------------------------------------------------------------------

@@ -113,6 +113,9 @@ class GovernanceChecks(_Base):
     ) -> list[CheckResult]:
         from .baseline import check_beats_dummies, dummy_scores
 
+        trivial = self.trivial(metric, dataset, "baseline", "beats_dummy", strategy)
+        if trivial is not None:
+            return [trivial]
         scores = self.scores(dataset)
         classes = scores.classes if self.multiclass else None
         dummy = dummy_scores(
@@ -137,6 +140,9 @@ class GovernanceChecks(_Base):
         from .baseline import check_previous
         from .metrics import compute_metric
 
+        trivial = self.trivial(metric, dataset, "baseline", "previous_drop", path)
+        if trivial is not None:
+            return trivial
         y = self.y(dataset)
         now = compute_metric(metric, y, self.scores(dataset), threshold=self.threshold())
         before = compute_metric(metric, y, self.previous_scores(path, dataset), threshold=self.threshold())
