@@ -102,6 +102,10 @@ def test_bias_plot_axis_and_gap_band_for_lower_is_better(regression: Path) -> No
 
 
 def test_continuous_target_is_split_into_quantile_bins(regression: Path) -> None:
+    assert (
+        "split by the quartiles of the reference target"
+        in (regression / "monitoring" / "drift.ipynb").read_text()
+    )
     from mlprod.checks.plot_scales import TARGET_BINS, target_groups
 
     ref = pd.read_csv(regression / "data" / "train.csv")["y"]
