@@ -404,6 +404,8 @@ def _importances(run: _Run) -> dict[str, Any]:
 
 
 def _reason_codes(run: _Run) -> dict[str, Any]:
+    import numpy as np
+
     from .explainability import reason_codes, reference_values
 
     p, e = run.project, run.config["explainability"]
@@ -412,8 +414,9 @@ def _reason_codes(run: _Run) -> dict[str, Any]:
     rows, top_k = int(rc.get("rows", 50)), int(rc.get("top_k", 3))
     check = run.keep(p.check_reason_codes(dataset, reference, rows=rows, top_k=top_k))[0]
     X = p.X(dataset).iloc[:REASON_EXAMPLES]
-    codes = reason_codes(p.predict_fn(), X, reference_values(p.X(reference)), top_k)
-    scores = p.scores(dataset)[:REASON_EXAMPLES]
+    explained = p.score_fn(X)  # multiclass: the probability of each row's predicted class
+    codes = reason_codes(explained, X, reference_values(p.X(reference)), top_k)
+    scores = np.asarray(explained(X), dtype=float).ravel()
     id_col = p.config.get("id_column")
     df = p.dataset(dataset)
     ids = (

@@ -17,7 +17,7 @@ import joblib
 import pandas as pd
 import pytest
 from cardkit import front_matter, table_under
-from conftest import TODAY, mlprod
+from cardrun import TODAY, mlprod
 from huggingface_hub import ModelCard
 from sklearn.metrics import precision_score, recall_score, roc_auc_score
 

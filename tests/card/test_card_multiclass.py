@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from cardkit import table_under
-from conftest import mlprod
+from cardrun import mlprod
 from taskkit import multiclass_project
 
 
