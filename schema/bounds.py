@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from .models import Spec
-from .types import Metric, Mode, Task
+from .types import CLASS_METRIC_RE, Metric, Mode, Task
 
 Loc = tuple[str | int, ...]
 Finding = tuple[Loc, str]
@@ -34,12 +34,18 @@ UNIT_METRICS = frozenset(
         Metric.SELECTION_RATE,
         Metric.FPR,
         Metric.FNR,
+        Metric.F1_MACRO,
+        Metric.F1_WEIGHTED,
+        Metric.PRECISION_MACRO,
+        Metric.RECALL_MACRO,
+        Metric.ROC_AUC_OVR,
+        Metric.TOP_K_ACCURACY,
     }
 )
 #: Metrics where lower is better (a `min` is then the worst acceptable value from above).
 LOWER_IS_BETTER = frozenset({Metric.LOG_LOSS, Metric.BRIER, Metric.FPR, Metric.FNR, Metric.RMSE, Metric.MAE})
 #: Metrics that scores of noise put at 0.5 whatever the data: a `min` at or below it tests nothing.
-CHANCE_HALF = frozenset({Metric.ROC_AUC, Metric.BALANCED_ACCURACY})
+CHANCE_HALF = frozenset({Metric.ROC_AUC, Metric.BALANCED_ACCURACY, Metric.ROC_AUC_OVR})
 #: Drift statistics bounded by 1 (KS D, Jensen-Shannon distance in base 2); PSI and w are not.
 UNIT_STATISTICS = frozenset({"ks", "jensenshannon"})
 
@@ -115,6 +121,11 @@ def check_bounds(spec: Spec) -> Iterator[Finding]:
         )
 
 
+def _unit(metric: str) -> bool:
+    """A metric in [0, 1]: the listed ones and the per-class precision/recall/f1 of multiclass."""
+    return metric in UNIT_METRICS or CLASS_METRIC_RE.fullmatch(metric) is not None
+
+
 def _never(name: str, value: float, why: str) -> str:
     return f"{name} {value:g} can never fail ({why}); use a bound below 1"
 
@@ -124,31 +135,31 @@ def _fairness(spec: Spec) -> Iterator[Finding]:
     if f is None:
         return
     for metric, gap in f.max_gap.items():
-        if metric in UNIT_METRICS and gap >= 1:
+        if _unit(metric) and gap >= 1:
             yield (
-                ("fairness", "max_gap", metric.value),
-                _never(f"max_gap {metric.value}", gap, f"{metric.value} lies in [0, 1], so no gap exceeds 1"),
+                ("fairness", "max_gap", str(metric)),
+                _never(f"max_gap {metric}", gap, f"{metric} lies in [0, 1], so no gap exceeds 1"),
             )
     for metric, minimum in f.min.items():
-        if metric not in UNIT_METRICS:
+        if not _unit(metric):
             continue
+        name = str(metric)
         if metric in LOWER_IS_BETTER and minimum >= 1:
             yield (
-                ("fairness", "min", metric.value),
-                f"min {metric.value} {minimum:g} can never fail ({metric.value} is at most 1 and lower "
+                ("fairness", "min", name),
+                f"min {name} {minimum:g} can never fail ({name} is at most 1 and lower "
                 "is better); use a bound below 1",
             )
         elif metric in CHANCE_HALF and minimum <= 0.5:
             yield (
-                ("fairness", "min", metric.value),
-                f"min {metric.value} {minimum:g} passes a model with no skill (scores of noise get "
-                f"{metric.value} about 0.5 in every group); use a bound above 0.5",
+                ("fairness", "min", name),
+                f"min {name} {minimum:g} passes a model with no skill (scores of noise get "
+                f"{name} about 0.5 in every group); use a bound above 0.5",
             )
         elif metric not in LOWER_IS_BETTER and minimum <= 0:
             yield (
-                ("fairness", "min", metric.value),
-                f"min {metric.value} {minimum:g} can never fail ({metric.value} is at least 0); "
-                "use a bound above 0",
+                ("fairness", "min", name),
+                f"min {name} {minimum:g} can never fail ({name} is at least 0); use a bound above 0",
             )
     for name in ("demographic_parity_difference", "equalized_odds_difference"):
         value = getattr(f, name)
@@ -184,23 +195,16 @@ def _baseline(spec: Spec) -> Iterator[Finding]:
                 f"min_lift {b.min_lift:g} is negative: it passes a model that loses to a dummy; "
                 "use 0 or more",
             )
-        if b.previous is not None and b.metric in UNIT_METRICS and b.previous.max_drop >= 1:
+        if b.previous is not None and _unit(b.metric) and b.previous.max_drop >= 1:
             yield (
                 ("baseline", "previous", "max_drop"),
-                _never(
-                    "max_drop", b.previous.max_drop, f"{b.metric.value} lies in [0, 1], so no drop exceeds 1"
-                ),
+                _never("max_drop", b.previous.max_drop, f"{b.metric} lies in [0, 1], so no drop exceeds 1"),
             )
     r = spec.reproducibility
-    if (
-        r is not None
-        and r.retrain is not None
-        and r.retrain.metric in UNIT_METRICS
-        and r.retrain.tolerance >= 1
-    ):
+    if r is not None and r.retrain is not None and _unit(r.retrain.metric) and r.retrain.tolerance >= 1:
         yield (
             ("reproducibility", "retrain", "tolerance"),
-            _never("tolerance", r.retrain.tolerance, f"{r.retrain.metric.value} lies in [0, 1]"),
+            _never("tolerance", r.retrain.tolerance, f"{r.retrain.metric} lies in [0, 1]"),
         )
 
 

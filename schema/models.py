@@ -28,6 +28,7 @@ from .types import (
     IsoDate,
     Level,
     Metric,
+    MetricName,
     Mode,
     NonEmptyStr,
     NonNegFloat,
@@ -249,8 +250,8 @@ class Fairness(Concern):
     dataset: Identifier = "test"
     min_cohort_rows: PositiveInt = 30
     protected: list[Identifier] = Field(default_factory=list)
-    max_gap: dict[Metric, NonNegFloat] = Field(default_factory=dict)
-    min: dict[Metric, float] = Field(default_factory=dict)
+    max_gap: dict[MetricName, NonNegFloat] = Field(default_factory=dict)
+    min: dict[MetricName, float] = Field(default_factory=dict)
     demographic_parity_difference: Fraction | None = None
     equalized_odds_difference: Fraction | None = None
 
@@ -374,7 +375,7 @@ class Previous(StrictModel):
 
 
 class Baseline(Concern):
-    metric: Metric = Metric.ROC_AUC
+    metric: MetricName = Metric.ROC_AUC
     dataset: Identifier = "test"
     strategies: list[DummyStrategy] = Field(default_factory=lambda: [DummyStrategy.PRIOR])
     min_lift: float = 0.0
@@ -387,7 +388,7 @@ class Baseline(Concern):
 class Retrain(StrictModel):
     stage: Identifier
     dataset: Identifier
-    metric: Metric = Metric.ROC_AUC
+    metric: MetricName = Metric.ROC_AUC
     tolerance: NonNegFloat = 0.01
 
 

@@ -8,7 +8,15 @@ import re
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    PlainValidator,
+    WithJsonSchema,
+)
 
 IDENT_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 # Entry-point grammar (PEP 621 / importlib.metadata): module[.sub]:attr[.attr]
@@ -199,6 +207,62 @@ class Metric(StrEnum):
     RMSE = "rmse"
     MAE = "mae"
     R2 = "r2"
+    # multiclass_classification (macro: unweighted mean over the classes)
+    F1_MACRO = "f1_macro"
+    F1_WEIGHTED = "f1_weighted"
+    PRECISION_MACRO = "precision_macro"
+    RECALL_MACRO = "recall_macro"
+    ROC_AUC_OVR = "roc_auc_ovr"
+    TOP_K_ACCURACY = "top_k_accuracy"
+
+
+#: A per-class metric of a multiclass model: `precision[A]`, `recall[3]`, `f1[high risk]`
+#: (the class label as written in the data; no brackets or control characters in it).
+CLASS_METRIC_RE = re.compile(r"^(precision|recall|f1)\[([^\[\]\x00-\x1f\x7f]+)\]$")
+
+
+class ClassMetric(str):
+    """A per-class metric name (`recall[A]`); `.value` as a `Metric` member has one."""
+
+    __slots__ = ()
+
+    @property
+    def value(self) -> str:
+        return str.__str__(self)
+
+
+def _metric_name(value: object) -> Metric | ClassMetric:
+    if not isinstance(value, str):
+        raise ValueError(f"expected a metric name (text), got {value!r}")
+    if value in Metric._value2member_map_:
+        return Metric(value)
+    if CLASS_METRIC_RE.fullmatch(value):
+        return ClassMetric(value)
+    import difflib
+
+    names = [repr(m.value) for m in Metric]
+    close = difflib.get_close_matches(value, [m.value for m in Metric], n=1)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    raise ValueError(
+        f"{value!r} is not one of {', '.join(names)}, or a per-class 'precision[<label>]', "
+        f"'recall[<label>]' or 'f1[<label>]'{hint}"
+    )
+
+
+#: A metric name: a `Metric` member, or a per-class metric of a multiclass model.
+MetricName = Annotated[
+    Metric | ClassMetric,
+    PlainValidator(_metric_name),
+    PlainSerializer(str, return_type=str),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"enum": [m.value for m in Metric], "type": "string"},
+                {"pattern": CLASS_METRIC_RE.pattern, "type": "string"},
+            ]
+        }
+    ),
+]
 
 
 class DummyStrategy(StrEnum):

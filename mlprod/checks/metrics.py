@@ -25,6 +25,8 @@ import pandas as pd
 
 from mlprod.errors import UsageError
 
+from .metrics_multiclass import MULTICLASS, group_metrics_multiclass
+
 CLASSIFICATION = (
     "roc_auc",
     "accuracy",
@@ -42,7 +44,7 @@ REGRESSION = ("rmse", "mae", "r2")
 METRICS = CLASSIFICATION + REGRESSION
 HIGHER_IS_BETTER = {
     m: m not in {"log_loss", "brier", "false_positive_rate", "false_negative_rate", "rmse", "mae"}
-    for m in METRICS
+    for m in METRICS + MULTICLASS
 }
 
 
@@ -151,14 +153,20 @@ def group_metrics(
     *,
     threshold: float = 0.5,
     order: np.ndarray | None = None,
+    classes: Sequence[Any] | None = None,
 ) -> dict[int, dict[str, float]]:
     """Metrics per group code in `range(n_groups)`; rows with code -1 are ignored.
+
+    A 2-D `y_score` (a `ClassProba`, or a matrix with `classes`) is scored as multiclass
+    (metrics_multiclass.py: `y_true` holds class values, the threshold is not used).
 
     Classification: `y_true` is 0/1 and `y_score` the probability of the positive class;
     a row is predicted positive when `y_score >= threshold`. Regression: `y_score` is the
     prediction. Scores that are NaN make the metrics of their group NaN. `order` is an
     optional `score_order(y_score)` shared between calls on the same rows.
     """
+    if np.ndim(y_score) == 2:
+        return group_metrics_multiclass(y_true, y_score, codes, n_groups, metrics, classes=classes)
     names = _check_names(metrics)
     y = np.asarray(y_true, dtype=float).ravel()
     s = np.asarray(y_score, dtype=float).ravel()
@@ -229,17 +237,22 @@ def group_metrics(
     return {i: {m: (float("nan") if bad[i] else float(out[m][i])) for m in names} for i in range(k)}
 
 
-def compute_metric(name: str, y_true: Any, y_score: Any, *, threshold: float = 0.5) -> float:
+def compute_metric(
+    name: str, y_true: Any, y_score: Any, *, threshold: float = 0.5, classes: Sequence[Any] | None = None
+) -> float:
     """One metric over all rows (see `group_metrics` for the conventions); NaN when undefined."""
-    y = np.asarray(y_true).ravel()
-    return group_metrics(y, y_score, np.zeros(len(y), dtype=np.int64), 1, [name], threshold=threshold)[0][
-        name
-    ]
+    return compute_metrics([name], y_true, y_score, threshold=threshold, classes=classes)[name]
 
 
 def compute_metrics(
-    names: Sequence[str], y_true: Any, y_score: Any, *, threshold: float = 0.5
+    names: Sequence[str],
+    y_true: Any,
+    y_score: Any,
+    *,
+    threshold: float = 0.5,
+    classes: Sequence[Any] | None = None,
 ) -> dict[str, float]:
     """Several metrics over all rows in one pass."""
-    y = np.asarray(y_true).ravel()
-    return group_metrics(y, y_score, np.zeros(len(y), dtype=np.int64), 1, names, threshold=threshold)[0]
+    n = len(np.asarray(y_true).ravel())
+    zeros = np.zeros(n, dtype=np.int64)
+    return group_metrics(y_true, y_score, zeros, 1, names, threshold=threshold, classes=classes)[0]
