@@ -9,7 +9,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, SerializerFunctionWrapHandler, field_validator, model_serializer
 from pydantic_core import PydanticCustomError
 
 from .types import (
@@ -80,6 +80,9 @@ class Project(StrictModel):
     description: str | None = None
     task: Task
     owners: list[Owner] = Field(default_factory=list)
+    # Added (optional): the k of the `top_k_accuracy` metric of a multiclass model (a hit when
+    # the true class is among the k most probable), wherever the metric is named.
+    metrics_k: PositiveInt = 3
 
 
 class Dataset(StrictModel):
@@ -413,6 +416,18 @@ class Explainability(Concern):
     top_k: PositiveInt = 5
     expect_top: list[NonEmptyStr] = Field(default_factory=list)
     reason_codes: ReasonCodes | None = None
+    # Added (optional), multiclass only: the class whose probability importances and reason
+    # codes explain. Unset: each row's predicted class.
+    class_label: Scalar | None = None
+
+    @model_serializer(mode="wrap")
+    def _without_unset_class(self, handler: SerializerFunctionWrapHandler) -> Any:
+        # unset, the key is left out, so dumps of specs written before it (the model card's
+        # settings hash of a recorded evaluation) are unchanged
+        data = handler(self)
+        if self.class_label is None and isinstance(data, dict):
+            data.pop("class_label", None)
+        return data
 
 
 # --- 10 collaboration ------------------------------------------------------------------

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from itertools import pairwise
 
 from .models import Expect, Spec
-from .types import EMAIL_RE, HANDLE_RE, Mode, Task
+from .types import EMAIL_RE, HANDLE_RE, Mode
 
 Loc = tuple[str | int, ...]
 Finding = tuple[Loc, str]
@@ -146,40 +146,7 @@ def _ci_python(spec: Spec) -> Iterator[Finding]:
             )
 
 
-def _multiclass(spec: Spec) -> Iterator[Finding]:
-    """Generated checks score binary classifiers and regressors; say so instead of failing later."""
-    if spec.project.task != Task.MULTICLASS:
-        return
-    scored = [
-        name
-        for name, section in (
-            ("determinism", spec.determinism),
-            ("infrastructure", spec.infrastructure),
-            ("fairness", spec.fairness),
-            ("baseline", spec.baseline),
-            ("explainability", spec.explainability),
-            (
-                "collaboration",
-                spec.collaboration if spec.collaboration and spec.collaboration.regression else None,
-            ),
-            (
-                "reproducibility",
-                spec.reproducibility if spec.reproducibility and spec.reproducibility.retrain else None,
-            ),
-        )
-        if section is not None and section.mode == Mode.AUTOMATED
-    ]
-    if scored:
-        yield (
-            ("project", "task"),
-            "generated checks for multiclass_classification are not available yet (they score binary "
-            f"classifiers and regressors); set `mode: manual` with a signoff on {', '.join(scored)}, "
-            "or model the task as one-vs-rest binary_classification",
-        )
-
-
 def _rules(spec: Spec) -> Iterator[Finding]:
-    yield from _multiclass(spec)
     datasets = set(spec.data.datasets)
     features = spec.data.features
     # features unique

@@ -17,6 +17,7 @@ from mlprod.generator.render import render_template
 from mlprod.generator.safe import Safe
 from mlprod.generator.units._pyfmt import assign, literal
 from mlprod.schema.models import BatchInvariance, ProcessInvariance, Spec
+from mlprod.schema.types import Task
 
 from mlprod import CONCERNS
 
@@ -123,7 +124,7 @@ def project_config(spec: Spec) -> dict[str, Any]:
         (s.seed for s in (spec.determinism, spec.reproducibility) if s is not None and s.seed is not None),
         None,
     )
-    return {
+    config: dict[str, Any] = {
         "task": spec.project.task.value,
         "target": spec.data.target,
         "positive_label": spec.data.positive_label,
@@ -140,6 +141,11 @@ def project_config(spec: Spec) -> dict[str, Any]:
         "sample_rows": spec.pipeline.sample_rows if spec.pipeline else 200,
         "seed": seed,
     }
+    if spec.project.task == Task.MULTICLASS:  # binary and regression configs stay as they were
+        config["metrics_k"] = spec.project.metrics_k
+        e = spec.explainability
+        config["class_label"] = e.class_label if e is not None else None
+    return config
 
 
 # --- per-concern render data (None: nothing to generate) --------------------------------------
@@ -327,7 +333,7 @@ def _baseline(spec: Spec) -> Data | None:
     b = spec.baseline
     assert b is not None
     return {
-        "metric": assign("METRIC", b.metric.value),
+        "metric": assign("METRIC", str(b.metric)),
         "dataset": assign("DATASET", b.dataset),
         "train": assign("TRAIN_DATASET", train_dataset(spec)),
         "strategies": assign("STRATEGIES", [s.value for s in b.strategies]) if b.strategies else None,

@@ -29,11 +29,22 @@ def higher_is_better(metric: str) -> bool:
     return HIGHER_IS_BETTER.get(metric, True)
 
 
-def dummy_scores(strategy: str, X_train: Any, y_train: Any, X_eval: Any, seed: int | None = None) -> Any:
+def dummy_scores(
+    strategy: str,
+    X_train: Any,
+    y_train: Any,
+    X_eval: Any,
+    seed: int | None = None,
+    *,
+    classes: Any = None,
+    k: int = 3,
+) -> Any:
     """Scores of a scikit-learn dummy model fitted on the train set and applied to X_eval.
 
     Classifier strategies (prior, stratified, most_frequent, uniform) give the probability of
     class 1 (y_train should be 0/1, see metrics.to_binary); mean/median give regressor predictions.
+    With `classes` (multiclass: the model's classes), a `ClassProba` over those classes (a
+    class the train set lacks gets probability 0).
     """
     import numpy as np
     from sklearn.dummy import DummyClassifier, DummyRegressor
@@ -43,6 +54,8 @@ def dummy_scores(strategy: str, X_train: Any, y_train: Any, X_eval: Any, seed: i
     n_eval = len(X_eval)
     # Dummies ignore X; a column of zeros avoids sklearn validating wide or text features.
     Xt, Xe = np.zeros((len(y_train), 1)), np.zeros((n_eval, 1))
+    if strategy in CLASSIFIER_STRATEGIES and classes is not None:
+        return _multiclass_dummy(strategy, Xt, y_train, Xe, seed, classes, k)
     if strategy in CLASSIFIER_STRATEGIES:
         model = DummyClassifier(strategy=strategy, random_state=seed).fit(Xt, np.asarray(y_train))
         proba = model.predict_proba(Xe)
@@ -62,6 +75,27 @@ def dummy_scores(strategy: str, X_train: Any, y_train: Any, X_eval: Any, seed: i
         f"unknown dummy strategy {strategy!r} "
         f"(known: {', '.join(CLASSIFIER_STRATEGIES + REGRESSOR_STRATEGIES)})"
     )
+
+
+def _multiclass_dummy(
+    strategy: str, Xt: Any, y_train: Any, Xe: Any, seed: int | None, classes: Any, k: int
+) -> Any:
+    import numpy as np
+    from sklearn.dummy import DummyClassifier
+
+    from .metrics_multiclass import ClassProba, label_text
+
+    y = np.asarray([label_text(v) for v in np.asarray(y_train, dtype=object).ravel()])
+    model = DummyClassifier(strategy=strategy, random_state=seed).fit(Xt, y)
+    proba = model.predict_proba(Xe)
+    texts = [label_text(c) for c in classes]
+    out = np.zeros((len(Xe), len(texts)))
+    for j, c in enumerate(model.classes_):
+        if str(c) in texts:
+            out[:, texts.index(str(c))] = proba[:, j]
+    if strategy == "uniform":  # uniform over the model's classes, not only those seen in training
+        out[:] = 1.0 / len(texts)
+    return ClassProba(out, list(classes), k=k)
 
 
 def lift(model_value: float, dummy_value: float, metric: str) -> float:
@@ -86,7 +120,8 @@ def lift_interval(
     """
     import numpy as np
 
-    y, m, d = np.asarray(y_eval), np.asarray(model_scores), np.asarray(dummy_scores)
+    # asanyarray keeps a multiclass ClassProba (its classes) through the row resampling
+    y, m, d = np.asarray(y_eval), np.asanyarray(model_scores), np.asanyarray(dummy_scores)
     rng = np.random.default_rng(seed)
     lifts = []
     for _ in range(resamples):

@@ -124,6 +124,8 @@ def check_golden(
             subject,
             details,
         )
+    if golden.classes is not None or np.ndim(scores_now) == 2:
+        return _check_golden_classes(scores_now, golden, tolerance, subject, details)
     if now.shape != ref.shape:
         return CheckResult(
             CONCERN,
@@ -166,6 +168,58 @@ def check_golden(
             f"(max difference {worst:.3g})"
         )
     return CheckResult(CONCERN, "golden", ok, msg, worst, float(tolerance), subject, details)
+
+
+def _check_golden_classes(
+    proba: Any, golden: Golden, tolerance: float, subject: str, details: dict[str, Any]
+) -> CheckResult:
+    """Format 2: every class probability of every row within `tolerance`; classes must match."""
+    import numpy as np
+
+    from .metrics_multiclass import label_text
+
+    def fail(msg: str) -> CheckResult:
+        return CheckResult(CONCERN, "golden", False, msg, None, float(tolerance), subject, details)
+
+    if golden.classes is None:
+        return fail(
+            f"{subject} holds one score per row (format 1), the model gives class probabilities: "
+            "run `mlprod record`"
+        )
+    now_classes = [label_text(c) for c in getattr(proba, "classes", ())]
+    if now_classes != golden.classes:
+        return fail(
+            f"{subject} was recorded for classes {', '.join(golden.classes)}, the model has "
+            f"{', '.join(now_classes) or 'no classes'}: run `mlprod record`"
+        )
+    now, ref = np.asarray(proba, dtype=float), np.asarray(golden.scores, dtype=float)
+    if now.shape != ref.shape:
+        return fail(f"{len(now)} predictions for {len(ref)} golden rows in {subject}")
+    if ref.size == 0:
+        return fail(f"{subject} has no rows: run `mlprod record`")
+    diff = np.abs(now - ref)
+    diff = np.where(np.isnan(now) & np.isnan(ref), 0.0, diff)
+    diff = np.where(np.isnan(now) != np.isnan(ref), np.inf, diff)
+    per_row = diff.max(axis=1)
+    worst = float(per_row.max())
+    n_diff = int((per_row > tolerance).sum())
+    labels_now = [label_text(v) for v in proba.predicted()]
+    changed = sum(a != b for a, b in zip(labels_now, golden.labels or labels_now, strict=False))
+    details.update(
+        rows_differing=n_diff, max_difference=worst, labels_changed=changed, classes=golden.classes
+    )
+    n = len(ref)
+    if n_diff == 0:
+        msg = (
+            f"all {n} golden rows in {subject} match every class probability within {tolerance:.3g} "
+            f"(max difference {worst:.3g})"
+        )
+    else:
+        msg = (
+            f"{n_diff} of {n} rows differ from {subject} by more than {tolerance:.3g} in a class "
+            f"probability (max difference {worst:.3g}; {changed} predicted labels changed)"
+        )
+    return CheckResult(CONCERN, "golden", n_diff == 0, msg, worst, float(tolerance), subject, details)
 
 
 def _with_message(result: CheckResult, message: str) -> CheckResult:

@@ -288,12 +288,18 @@ def check_skew(
 
 
 def check_target_drift(
-    ref: Any, cur: Any, method: str = "psi", max: float = 0.2, *, bins: int = 10
+    ref: Any, cur: Any, method: str = "psi", max: float = 0.2, *, bins: int = 10, classes: bool = False
 ) -> CheckResult:
-    """Drift of the target: categorical unless numeric with more than 20 distinct values."""
+    """Drift of the target: categorical unless numeric with more than 20 distinct values.
+
+    `classes=True` (a classifier's target) always compares class shares; labels are compared
+    as written (1 and 1.0 are one class, so a NaN that made pandas read floats changes nothing).
+    """
     r, c = pd.Series(ref), pd.Series(cur)
     name = str(r.name) if r.name is not None else "target"
-    kind = "numeric" if is_numeric(r) and r.nunique() > 20 else "categorical"
+    kind = "categorical" if classes else "numeric" if is_numeric(r) and r.nunique() > 20 else "categorical"
+    if classes:
+        r, c = _as_labels(r), _as_labels(c)
     if kind == "categorical" and method == "ks":
         method = "psi"  # KS is for numeric columns; a class label drifts by its shares
     return _column_drift(
@@ -310,10 +316,38 @@ def check_target_drift(
     )
 
 
+def _as_labels(s: pd.Series) -> pd.Series:
+    """Class labels as text, missing values kept missing."""
+    from .metrics_multiclass import label_text
+
+    return s.map(lambda v: v if pd.isna(v) else label_text(v)).astype(object).rename(s.name)
+
+
 def check_prediction_drift(
     ref_scores: Any, cur_scores: Any, *, method: str = "psi", max: float = 0.25, bins: int = 10
 ) -> CheckResult:
-    """Drift of the model's scores (column 1 of a two-column predict_proba output); concern determinism."""
+    """Drift of the model's scores (column 1 of a two-column predict_proba output); concern determinism.
+
+    A multiclass probability matrix (`ClassProba`) drifts by its predicted-class distribution
+    (categorical bins of the predicted labels; KS falls back to PSI).
+    """
+    if hasattr(ref_scores, "predicted") and hasattr(cur_scores, "predicted"):
+        from .metrics_multiclass import label_text
+
+        r = pd.Series([label_text(v) for v in ref_scores.predicted()], dtype=object)
+        c = pd.Series([label_text(v) for v in cur_scores.predicted()], dtype=object)
+        return _column_drift(
+            "predicted classes",
+            r,
+            c,
+            "psi" if method == "ks" else method,
+            max,
+            bins,
+            concern="determinism",
+            check="prediction_drift",
+            subject="predictions",
+            kind="categorical",
+        )
 
     def scores(x: Any) -> pd.Series:
         a = np.asarray(x, dtype=float)

@@ -42,7 +42,12 @@ def permutation_stats(
     from sklearn.inspection import permutation_importance
 
     res = permutation_importance(
-        model, X, np.asarray(y), scoring=scoring, n_repeats=n_repeats, random_state=seed
+        model,
+        X,
+        np.zeros(len(X)) if y is None else np.asarray(y),  # a score-change scorer needs no target
+        scoring=scoring,
+        n_repeats=n_repeats,
+        random_state=seed,
     )
     cols = [str(c) for c in X.columns]
     return (

@@ -95,12 +95,16 @@ def global_importance(
     seed: int | None = None,
     n_repeats: int = 5,
     threshold: float = 0.5,
+    score: Callable[[Any], Any] | None = None,
+    class_label: Any = None,
 ) -> dict[str, float]:
     """Importance per input feature, sorted from most to least important.
 
     permutation: mean decrease of `metric` (sklearn.inspection.permutation_importance; y must
-    be 0/1 for classification metrics). coefficients: |coef| of a linear model, summed over
-    the encoded columns of each input feature. shap: mean |SHAP value| (needs shap).
+    be 0/1 for classification metrics), or, with `score` (multiclass: the probability of each
+    row's predicted class, `class_score_fn`), the mean |change| of that score. coefficients:
+    |coef| of a linear model, summed over the encoded columns of each input feature (mean over
+    classes for multiclass). shap: mean |SHAP value| of the score (needs shap).
     """
     import numpy as np
 
@@ -108,13 +112,18 @@ def global_importance(
     if method == "permutation":
         from sklearn.inspection import permutation_importance
 
-        if y is None:
+        if y is None and score is None:
             raise UsageError("permutation importance needs the target")
+        scoring = (
+            score_change_scorer(score, X)
+            if score is not None
+            else _score_fn(metric, predict_method, threshold)
+        )
         res = permutation_importance(
             model,
             X,
-            np.asarray(y),
-            scoring=_score_fn(metric, predict_method, threshold),
+            np.zeros(len(X)) if y is None else np.asarray(y),
+            scoring=scoring,
             n_repeats=n_repeats,
             random_state=seed,
         )
@@ -122,7 +131,9 @@ def global_importance(
     elif method == "coefficients":
         values = _coefficient_importance(model, columns)
     elif method == "shap":
-        values = _shap_importance(model, X, predict_method)
+        values = _shap_importance(
+            model, X, predict_method, multiclass=score is not None, class_label=class_label
+        )
     else:
         raise UsageError(f"unknown importance method {method!r} (known: {', '.join(METHODS)})")
     return dict(sorted(values.items(), key=lambda kv: (-_sort_key(kv[1]), kv[0])))
@@ -132,7 +143,9 @@ def _sort_key(v: float) -> float:
     return -math.inf if v is None or math.isnan(v) else v
 
 
-def _shap_importance(model: Any, X: Any, predict_method: str) -> dict[str, float]:
+def _shap_importance(
+    model: Any, X: Any, predict_method: str, *, multiclass: bool = False, class_label: Any = None
+) -> dict[str, float]:
     try:
         import shap  # noqa: F401 - imported here so a missing package is a clear error
     except ImportError as exc:
@@ -143,7 +156,9 @@ def _shap_importance(model: Any, X: Any, predict_method: str) -> dict[str, float
 
     # String features are coded for SHAP's maskers (shap_codes); at most 100 background rows.
     background = X.sample(min(len(X), 100), random_state=0) if len(X) > 100 else X
-    return shap_importance(model, X, background, predict_method)
+    return shap_importance(
+        model, X, background, predict_method, multiclass=multiclass, class_label=class_label
+    )
 
 
 def check_importances_computed(importances: dict[str, float], *, subject: str = "model") -> CheckResult:
@@ -217,6 +232,57 @@ def check_expected_top(importances: dict[str, float], expect_top: Iterable[str],
         details,
         judged=bool(expected),
     )
+
+
+def class_score_fn(predict: Callable[[Any], Any], X: Any, class_label: Any = None) -> Callable[[Any], Any]:
+    """The multiclass score to explain, `rows -> 1-D`: the probability of `class_label`, or of
+    each row's predicted class in `X` (rows of `X` and its copies, matched by index label).
+
+    `predict` returns a `ClassProba`; any other output is returned as is (a 1-D score).
+    """
+    import numpy as np
+    import pandas as pd
+
+    from .metrics_multiclass import label_text
+
+    proba = predict(X)
+    classes = getattr(proba, "classes", None)
+    if classes is None or np.ndim(proba) != 2:
+        return predict
+    if class_label is not None:
+        texts = [label_text(c) for c in classes]
+        if label_text(class_label) not in texts:
+            raise UsageError(
+                f"explainability.class_label {class_label!r} is not a class of the model (classes: "
+                f"{', '.join(texts)})"
+            )
+        col = texts.index(label_text(class_label))
+        return lambda Z: np.asarray(predict(Z), dtype=float)[:, col]
+    if not X.index.is_unique:
+        raise UsageError("rows to explain need a unique index (it identifies each row's predicted class)")
+    chosen = pd.Series(np.argmax(np.asarray(proba, dtype=float), axis=1), index=X.index)
+
+    def score(Z: Any) -> Any:
+        cols = chosen.reindex(Z.index).to_numpy(dtype=float)
+        if np.isnan(cols).any():
+            raise UsageError("rows to explain must come from the rows whose predicted class was fixed")
+        P = np.asarray(predict(Z), dtype=float)
+        return P[np.arange(len(P)), cols.astype(int)]
+
+    return score
+
+
+def score_change_scorer(score: Callable[[Any], Any], X: Any) -> Callable[[Any, Any, Any], float]:
+    """A permutation scorer whose importance is the mean |change| of `score` over the rows of `X`
+    when one feature is permuted (the baseline scores 0, a permuted copy minus that change)."""
+    import numpy as np
+
+    base = np.asarray(score(X), dtype=float)
+
+    def scorer(estimator: Any, Xp: Any, y: Any) -> float:
+        return -float(np.mean(np.abs(np.asarray(score(Xp), dtype=float) - base)))
+
+    return scorer
 
 
 def reference_values(X: Any) -> dict[str, Any]:

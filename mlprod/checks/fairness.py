@@ -3,6 +3,12 @@
 Only groups with at least `min_rows` rows are judged (`fairness.min_cohort_rows`);
 smaller groups are reported with `judged=False`, never silently passed or failed.
 Every result has concern "bias".
+
+Multiclass (scores are a `ClassProba`): `max_gap` and `min` take the multiclass metrics,
+macro and per class (`recall[A]`). Demographic parity and equalized odds are computed one
+class against the rest: for class c, a row is selected when its predicted class is c and
+positive when its true class is c; the binary difference (fairlearn's definition) is taken
+per class, and the check reports the largest over the classes (docs/checks.md).
 """
 
 from __future__ import annotations
@@ -38,7 +44,8 @@ def cohort_report(
     the cohort's label order. `order` is an optional `metrics.score_order(y_score)` shared
     across the cohorts of one data set.
     """
-    names = list(dict.fromkeys([*metrics, "selection_rate"]))
+    multiclass = np.ndim(y_score) == 2  # no single selection rate: see the per-class parity
+    names = list(dict.fromkeys([*metrics] if multiclass else [*metrics, "selection_rate"]))
     per = group_metrics(
         y_true, y_score, groups.codes, groups.n_groups, names, threshold=threshold, order=order
     )
@@ -51,7 +58,7 @@ def cohort_report(
             "n": n,
             "judged": n >= min_rows,
             "metrics": {m: values[m] for m in metrics},
-            "selection_rate": values["selection_rate"],
+            "selection_rate": values.get("selection_rate", float("nan")),
         }
     return {
         "cohort": groups.name,
@@ -216,7 +223,10 @@ def check_demographic_parity(
     y_true: Any, y_score: Any, groups: Groups, limit: float, *, threshold: float = 0.5, min_rows: int = 30
 ) -> CheckResult:
     """Largest minus smallest selection rate across the judged groups (fairlearn's
-    `demographic_parity_difference` restricted to those groups), at most `limit`."""
+    `demographic_parity_difference` restricted to those groups), at most `limit`; multiclass:
+    the largest over the classes, each class against the rest."""
+    if np.ndim(y_score) == 2:
+        return _per_class(check_demographic_parity, y_true, y_score, groups, limit, min_rows)
     return _rate_check(
         "demographic_parity_difference",
         "demographic parity difference",
@@ -234,7 +244,10 @@ def check_equalized_odds(
     y_true: Any, y_score: Any, groups: Groups, limit: float, *, threshold: float = 0.5, min_rows: int = 30
 ) -> CheckResult:
     """The larger of the true- and false-positive-rate gaps across the judged groups
-    (fairlearn's `equalized_odds_difference`), at most `limit`."""
+    (fairlearn's `equalized_odds_difference`), at most `limit`; multiclass: the largest over
+    the classes, each class against the rest."""
+    if np.ndim(y_score) == 2:
+        return _per_class(check_equalized_odds, y_true, y_score, groups, limit, min_rows)
     return _rate_check(
         "equalized_odds_difference",
         "equalized odds difference",
@@ -246,6 +259,43 @@ def check_equalized_odds(
         min_rows,
         ["recall", "false_positive_rate"],
     )
+
+
+def _per_class(
+    check: Any, y_true: Any, y_score: Any, groups: Groups, limit: float, min_rows: int
+) -> CheckResult:
+    """A binary parity check per class, one class against the rest; the worst class's result.
+
+    A class whose difference is undefined (NaN: no true member in a judged group) fails first.
+    """
+    from dataclasses import replace
+
+    from .metrics_multiclass import class_codes, label_text
+
+    classes = y_score.classes
+    y = class_codes(y_true, classes)
+    predicted = np.argmax(np.asarray(y_score, dtype=float), axis=1)
+    results = []
+    for c, label in enumerate(classes):
+        res = check(
+            (y == c).astype(np.int8),
+            (predicted == c).astype(float),
+            groups,
+            limit,
+            threshold=0.5,
+            min_rows=min_rows,
+        )
+        results.append((label_text(label), res))
+    judged = [(lab, r) for lab, r in results if r.judged]
+    if not judged:
+        return results[0][1]
+    undefined = [(lab, r) for lab, r in judged if r.value is None]
+    label, worst = undefined[0] if undefined else max(judged, key=lambda lr: lr[1].value or 0.0)
+    details = {**worst.details, "class": label, "per_class": {lab: r.value for lab, r in results}}
+    message = f"class {label} vs rest: {worst.message}"
+    if not undefined and len(results) > 1:
+        message += f" (the largest over {len(results)} classes)"
+    return replace(worst, message=message, details=details)
 
 
 def judged_mask(groups: Groups, min_rows: int) -> np.ndarray:

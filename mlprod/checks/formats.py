@@ -22,6 +22,8 @@ LOCK_FORMAT = 1
 EVALUATION_FILE = ".mlprod/evaluation.json"
 EVALUATION_FORMAT = 1
 GOLDEN_FORMAT = 1
+#: Multiclass golden files: id, predicted label and one `p_<label>` column per class.
+GOLDEN_FORMAT_CLASSES = 2
 GOLDEN_MAGIC = "# mlprod golden predictions"
 REGISTRY_MODEL_FILE = "model.joblib"
 REGISTRY_METADATA_FILE = "metadata.json"
@@ -124,13 +126,19 @@ def write_evaluation(path: str | Path, data: dict[str, Any]) -> None:
 
 @dataclass
 class Golden:
-    """A golden predictions file: row ids (as strings), scores, and the model hash."""
+    """A golden predictions file: row ids (as strings), scores, and the model hash.
+
+    Format 2 (multiclass): `scores` is a (rows x classes) float array, `classes` the class
+    labels of its columns and `labels` the predicted label of each row.
+    """
 
     ids: list[str]
-    scores: Any  # 1-D float numpy array, aligned with ids
+    scores: Any  # 1-D float numpy array aligned with ids (format 2: rows x classes)
     model_sha256: str | None
     path: str | None = None
     meta: dict[str, str] = field(default_factory=dict)
+    classes: list[str] | None = None
+    labels: list[str] | None = None
 
 
 def write_golden(path: str | Path, ids: Any, scores: Any, model_sha256: str | None) -> None:
@@ -149,6 +157,8 @@ def golden_text(ids: Any, scores: Any, model_sha256: str | None) -> str:
     import numpy as np
 
     ids_l = [str(i) for i in ids]
+    if np.ndim(scores) == 2 and hasattr(scores, "classes"):
+        return _golden_classes_text(ids_l, scores, model_sha256)
     sc = np.asarray(scores, dtype=float).ravel()
     if len(ids_l) != len(sc):
         raise UsageError(f"golden predictions: {len(ids_l)} ids but {len(sc)} scores")
@@ -160,6 +170,31 @@ def golden_text(ids: Any, scores: Any, model_sha256: str | None) -> str:
     writer.writerow(["id", "score"])
     for i, s in zip(ids_l, sc, strict=True):
         writer.writerow([i, repr(float(s))])
+    return buf.getvalue()
+
+
+def _golden_classes_text(ids: list[str], proba: Any, model_sha256: str | None) -> str:
+    """Format 2: `id,label,p_<label>...`, one probability column per class in the model's order."""
+    import csv
+    import io
+
+    import numpy as np
+
+    from .metrics_multiclass import label_text
+
+    matrix = np.asarray(proba, dtype=float)
+    if len(ids) != len(matrix):
+        raise UsageError(f"golden predictions: {len(ids)} ids but {len(matrix)} rows of probabilities")
+    names = [label_text(c) for c in proba.classes]
+    buf = io.StringIO()
+    buf.write(
+        f"{GOLDEN_MAGIC}; format {GOLDEN_FORMAT_CLASSES}; model sha256 {model_sha256 or 'unknown'}; "
+        f"rows {len(ids)}\n"
+    )
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(["id", "label", *(f"p_{n}" for n in names)])
+    for i, row, label in zip(ids, matrix, proba.predicted(), strict=True):
+        writer.writerow([i, label_text(label), *(repr(float(v)) for v in row)])
     return buf.getvalue()
 
 
@@ -189,8 +224,13 @@ def read_golden(path: str | Path) -> Golden:
                 meta[key] = value
         lines = lines[1:]
     rows = list(csv.reader(lines))
+    if rows and [c.strip() for c in rows[0][:2]] == ["id", "label"]:
+        return _read_golden_classes(path, rows, meta)
     if not rows or [c.strip() for c in rows[0]] != ["id", "score"]:
-        raise UsageError(f"golden predictions file {path} must have the header `id,score`")
+        raise UsageError(
+            f"golden predictions file {path} must have the header `id,score` (or, format 2, "
+            "`id,label,p_<label>,...`)"
+        )
     ids: list[str] = []
     values: list[float] = []
     for n, row in enumerate(rows[1:], start=2):
@@ -208,6 +248,47 @@ def read_golden(path: str | Path) -> Golden:
     sha = meta.get("model sha256")
     return Golden(
         ids, np.asarray(values, dtype=float), None if sha in (None, "unknown") else sha, str(path), meta
+    )
+
+
+def _read_golden_classes(path: Path, rows: list[list[str]], meta: dict[str, str]) -> Golden:
+    """Format 2: the header `id,label,p_<label>...` and one row of probabilities per id."""
+    import numpy as np
+
+    header = [c.strip() for c in rows[0]]
+    columns = header[2:]
+    if len(columns) < 2 or not all(c.startswith("p_") and len(c) > 2 for c in columns):
+        raise UsageError(
+            f"golden predictions file {path}: a format 2 header is `id,label` then one `p_<label>` "
+            f"column per class (at least two), got {','.join(header)}"
+        )
+    ids: list[str] = []
+    labels: list[str] = []
+    values: list[list[float]] = []
+    for n, row in enumerate(rows[1:], start=2):
+        if not row:
+            continue
+        if len(row) != len(header):
+            raise UsageError(
+                f"golden predictions file {path}: row {n} has {len(row)} fields, expected {len(header)}"
+            )
+        try:
+            values.append([float(v) for v in row[2:]])
+        except ValueError as exc:
+            raise UsageError(
+                f"golden predictions file {path}: row {n} has a non-numeric probability"
+            ) from exc
+        ids.append(row[0])
+        labels.append(row[1])
+    sha = meta.get("model sha256")
+    return Golden(
+        ids,
+        np.asarray(values, dtype=float).reshape(len(ids), len(columns)),
+        None if sha in (None, "unknown") else sha,
+        str(path),
+        meta,
+        classes=[c[2:] for c in columns],
+        labels=labels,
     )
 
 

@@ -131,18 +131,25 @@ def load_previous(load_ref: str | None, path: str | Path, root: str | Path | Non
     return joblib.load(path)
 
 
-def predict_scores(model: Any, X: Any, method: str = "predict_proba") -> Any:
-    """Call `model.<method>(X)` and return a 1-D float array of scores.
+def predict_scores(
+    model: Any, X: Any, method: str = "predict_proba", *, multiclass: bool = False, k: int = 3
+) -> Any:
+    """Call `model.<method>(X)` and return its scores.
 
-    For `predict_proba` with two columns (binary classification) the score is column 1.
-    A multiclass probability matrix has no single score, so it raises UsageError rather
-    than guess a class.
+    Binary classifiers and regressors: a 1-D float array (for `predict_proba` with two columns,
+    column 1; more columns raise UsageError). Multiclass (`multiclass=True`): the probability
+    matrix as a `ClassProba` whose columns are the model's `classes_`; `k` is the k of
+    `top_k_accuracy`. Labels from a multiclass `predict` stay 1-D.
     """
     import numpy as np
 
     if not hasattr(model, method):
         raise UsageError(f"the model ({type(model).__name__}) has no method {method!r}")
     out = np.asarray(getattr(model, method)(X))
+    if out.ndim == 2 and multiclass:
+        from .metrics_multiclass import ClassProba
+
+        return ClassProba(out.astype(float), model_classes(model, out.shape[1]), k=k)
     if out.ndim == 2:
         if out.shape[1] == 2:
             out = out[:, 1]
@@ -150,9 +157,9 @@ def predict_scores(model: Any, X: Any, method: str = "predict_proba") -> Any:
             out = out[:, 0]
         else:
             raise UsageError(
-                f"{type(model).__name__}.{method} returned {out.shape[1]} columns; "
-                "a 1-D score needs a binary "
-                "classifier or a regressor"
+                f"{type(model).__name__}.{method} returned {out.shape[1]} columns; a 1-D score needs a "
+                "binary classifier or a regressor (for more classes set project.task: "
+                "multiclass_classification)"
             )
     elif out.ndim != 1:
         raise UsageError(f"{type(model).__name__}.{method} returned an array of shape {out.shape}")
@@ -160,6 +167,27 @@ def predict_scores(model: Any, X: Any, method: str = "predict_proba") -> Any:
         return out.astype(float)
     except (TypeError, ValueError):
         return out  # class labels (e.g. strings) from predict of a classifier
+
+
+def model_classes(model: Any, n_columns: int) -> list[Any]:
+    """The classes of the columns of a multiclass `predict_proba`: the model's `classes_`.
+
+    Raises UsageError when the model has none, or not one per column.
+    """
+    classes = getattr(model, "classes_", None)
+    if classes is None:
+        raise UsageError(
+            f"the model ({type(model).__name__}) returned {n_columns} probability columns but has no "
+            "`classes_` attribute naming them",
+            hint="give the model a `classes_` list in the column order of predict_proba (scikit-learn "
+            "models and pipelines have one)",
+        )
+    listed = [c.item() if hasattr(c, "item") else c for c in list(classes)]
+    if len(listed) != n_columns:
+        raise UsageError(
+            f"the model has {len(listed)} classes_ but predict_proba returned {n_columns} columns"
+        )
+    return listed
 
 
 def _load_from_root(load_ref: str, root: str | Path | None) -> Callable[..., Any]:

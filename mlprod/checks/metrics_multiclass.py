@@ -229,3 +229,15 @@ def confusion(y_true: Any, proba: ClassProba) -> dict[str, Any]:
     C = len(classes)
     cm = np.bincount(y * C + pred, minlength=C * C)[: C * C].reshape(C, C)
     return {"classes": [label_text(c) for c in classes], "counts": cm.astype(int).tolist()}
+
+
+def trivial_reason(metric: str, scores: Any) -> str | None:
+    """Why `metric` cannot fail on these scores (top-k accuracy with k >= the classes is 1), or None."""
+    classes = getattr(scores, "classes", None)
+    k = getattr(scores, "k", DEFAULT_K)
+    if metric == "top_k_accuracy" and classes is not None and k >= len(classes):
+        return (
+            f"top_k_accuracy not judged: k {k} >= the model's {len(classes)} classes, so every row is a "
+            "hit (set project.metrics_k below the number of classes)"
+        )
+    return None

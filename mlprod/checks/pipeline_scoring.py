@@ -40,8 +40,9 @@ def check_scores_of_stage(scores: Any, rows: int, stage: str, *, bounded: bool) 
         msg = f"{what} returned non-numeric predictions ({type(scores).__name__})"
         return [CheckResult(CONCERN, "deployed_scores", False, msg, subject=stage)]
     out = []
-    shape_ok = values.ndim == 1 and values.size == rows
-    shape = f"shape {values.shape}" if values.ndim != 1 else f"{values.size} predictions"
+    # one score per row, or one row of class probabilities per row (multiclass)
+    shape_ok = values.ndim in (1, 2) and len(values) == rows and (values.ndim == 1 or values.shape[1] >= 2)
+    shape = f"{values.size} predictions" if values.ndim == 1 else f"shape {values.shape}"
     msg = f"{what} gave {shape} for {rows} rows"
     out.append(CheckResult(CONCERN, "deployed_shape", shape_ok, msg, float(values.size), float(rows), stage))
     flat = values.ravel()

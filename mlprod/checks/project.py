@@ -39,7 +39,7 @@ class Project(ConcernChecks, GovernanceChecks, QualityChecks):
 
     Config keys: task, target, positive_label, id_column, features, datasets {name: path},
     model {load, artifact, predict, threshold}, stages {name: {run, inputs}} in run order,
-    sample_rows, seed.
+    sample_rows, seed; multiclass only: metrics_k, class_label (explainability's class).
     """
 
     def __init__(self, root: str | Path, config: Mapping[str, Any]) -> None:
@@ -52,6 +52,8 @@ class Project(ConcernChecks, GovernanceChecks, QualityChecks):
         self.predict_method: str = self.model_cfg.get("predict") or (
             "predict" if self.task == "regression" else "predict_proba"
         )
+        self.multiclass = self.task == "multiclass_classification"
+        self.metrics_k = int(config.get("metrics_k", 3))  # top_k_accuracy's k (multiclass)
         self.stages: dict[str, dict[str, Any]] = dict(config.get("stages", {}))
         self.seed: int | None = config.get("seed")
         self._cache: dict[tuple[Any, ...], Any] = {}
@@ -146,12 +148,21 @@ class Project(ConcernChecks, GovernanceChecks, QualityChecks):
         return file_sha256(self.require_file(artifact, "the model artifact", TRAIN_HINT))
 
     def predict_fn(self, model: Any = None) -> Callable[[Any], Any]:
-        """`X -> 1-D scores` of the deployed model (or `model`)."""
+        """`X -> scores` of the deployed model (or `model`): 1-D, or a `ClassProba` for multiclass."""
         from .loading import predict_scores
 
         m = self.model() if model is None else model
-        method = self.predict_method
-        return lambda X: predict_scores(m, X, method)
+        method, multiclass, k = self.predict_method, self.multiclass, self.metrics_k
+        return lambda X: predict_scores(m, X, method, multiclass=multiclass, k=k)
+
+    def score_fn(self, X: Any) -> Callable[[Any], Any]:
+        """`rows -> 1-D scores` to explain: the model's score; for multiclass the probability of
+        each row's predicted class in `X` (or of `class_label`), rows matched by index."""
+        if not self.multiclass:
+            return self.predict_fn()
+        from .explainability import class_score_fn
+
+        return class_score_fn(self.predict_fn(), X, self.config.get("class_label"))
 
     def scores(self, name: str) -> Any:
         """Scores of the deployed model on a data set (computed once)."""

@@ -207,6 +207,9 @@ class ConcernChecks(_Base):
     ) -> CheckResult:
         from .fairness import check_max_gap
 
+        trivial = self.trivial(metric, dataset, "bias", f"{metric}_gap", cohort["name"])
+        if trivial is not None:
+            return trivial
         report = self.cohort_report(dataset, cohort, [metric], min_rows)
         return check_max_gap(report, metric, limit, cohort=cohort["name"])
 
@@ -215,6 +218,9 @@ class ConcernChecks(_Base):
     ) -> list[CheckResult]:
         from .fairness import check_min
 
+        trivial = self.trivial(metric, dataset, "bias", f"{metric}_min", cohort["name"])
+        if trivial is not None:
+            return [trivial]
         report = self.cohort_report(dataset, cohort, [metric], min_rows)
         return check_min(report, metric, minimum, cohort=cohort["name"])
 
@@ -246,6 +252,18 @@ class ConcernChecks(_Base):
             min_rows=min_rows,
         )
 
+    def trivial(
+        self, metric: str, dataset: str, concern: str, check: str, subject: str
+    ) -> CheckResult | None:
+        """A not-judged result when `metric` cannot fail on the model's scores (multiclass top-k
+        accuracy with k >= the classes), else None."""
+        if not self.multiclass:
+            return None
+        from .metrics_multiclass import trivial_reason
+
+        why = trivial_reason(metric, self.scores(dataset))
+        return None if why is None else CheckResult(concern, check, True, why, subject=subject, judged=False)
+
     # --- 4 bias: drift ------------------------------------------------------------------------
 
     def check_feature_drift(
@@ -274,7 +292,8 @@ class ConcernChecks(_Base):
         for name, df in ((reference, ref), (current, cur)):
             if self.target not in df.columns:
                 raise MissingInput(f"data set {name} has no target column {self.target!r}")
-        return check_target_drift(ref[self.target], cur[self.target], method, max)
+        classes = self.task == "multiclass_classification"  # class shares, whatever the label type
+        return check_target_drift(ref[self.target], cur[self.target], method, max, classes=classes)
 
     def check_cohort_drift(
         self,

@@ -12,6 +12,8 @@ from .results import CheckResult
 
 #: The metric permutation importance scores with, per task (a regression has no ROC AUC).
 IMPORTANCE_METRIC = {"binary_classification": "roc_auc", "regression": "r2"}
+#: Multiclass permutation importance measures the change of the explained class probability.
+SCORE_CHANGE = "score_change"
 
 # The mixin calls Project's data methods (dataset, X, y, model, scores, ...); typing its base
 # as Any spares a circular import.
@@ -111,9 +113,22 @@ class GovernanceChecks(_Base):
     ) -> list[CheckResult]:
         from .baseline import check_beats_dummies, dummy_scores
 
-        dummy = dummy_scores(strategy, self.X(train), self.y(train), self.X(dataset), seed=self.seed)
+        trivial = self.trivial(metric, dataset, "baseline", "beats_dummy", strategy)
+        if trivial is not None:
+            return [trivial]
+        scores = self.scores(dataset)
+        classes = scores.classes if self.multiclass else None
+        dummy = dummy_scores(
+            strategy,
+            self.X(train),
+            self.y(train),
+            self.X(dataset),
+            seed=self.seed,
+            classes=classes,
+            k=self.metrics_k,
+        )
         return check_beats_dummies(
-            self.scores(dataset),
+            scores,
             self.y(dataset),
             {strategy: dummy},
             metric,
@@ -125,6 +140,9 @@ class GovernanceChecks(_Base):
         from .baseline import check_previous
         from .metrics import compute_metric
 
+        trivial = self.trivial(metric, dataset, "baseline", "previous_drop", path)
+        if trivial is not None:
+            return trivial
         y = self.y(dataset)
         now = compute_metric(metric, y, self.scores(dataset), threshold=self.threshold())
         before = compute_metric(metric, y, self.previous_scores(path, dataset), threshold=self.threshold())
@@ -198,19 +216,23 @@ class GovernanceChecks(_Base):
         (roc_auc for binary classification, r2 for regression, accuracy otherwise)."""
         from .explainability import global_importance
 
-        metric = metric or IMPORTANCE_METRIC.get(self.task, "accuracy")
+        metric = metric or (SCORE_CHANGE if self.multiclass else IMPORTANCE_METRIC.get(self.task, "accuracy"))
 
         def compute() -> dict[str, float]:
-            y = self.y(dataset) if method == "permutation" else None
+            X = self.X(dataset)
+            score = self.score_fn(X) if self.multiclass else None
+            y = self.y(dataset) if method == "permutation" and score is None else None
             return global_importance(
                 self.model(),
-                self.X(dataset),
+                X,
                 y,
                 method=method,
                 metric=metric,
                 predict_method=self.predict_method,
                 seed=self.seed,
                 threshold=self.threshold(),
+                score=score,
+                class_label=self.config.get("class_label"),
             )
 
         return self._cached(("importances", method, dataset, metric), compute)
@@ -230,7 +252,7 @@ class GovernanceChecks(_Base):
         from .explainability import check_reason_codes, reason_codes, reference_values
 
         X = self.X(dataset).iloc[:rows]
-        codes = reason_codes(self.predict_fn(), X, reference_values(self.X(reference)), top_k)
+        codes = reason_codes(self.score_fn(X), X, reference_values(self.X(reference)), top_k)
         return check_reason_codes(
             codes, top_k, n_features=len(self.features_list), subject=f"{len(X)} rows of {dataset}"
         )
@@ -242,7 +264,7 @@ class GovernanceChecks(_Base):
     ) -> CheckResult:
         from .regression import check_flip_rate
 
-        threshold = self.threshold() if self.task == "binary_classification" else None
+        threshold = self.threshold() if self.task == "binary_classification" else None  # multiclass: classes
         return check_flip_rate(
             self.scores(dataset),
             self.previous_scores(previous, dataset),

@@ -22,12 +22,33 @@ class QualityChecks(_Base):
 
     # --- 2 determinism ---------------------------------------------------------------------
 
-    def check_batch_invariance(self, dataset: str, rows: int, tolerance: float) -> CheckResult:
-        """Rows scored alone and in a shuffled batch get the score they get inside the full batch."""
+    def check_batch_invariance(
+        self, dataset: str, rows: int, tolerance: float
+    ) -> CheckResult | list[CheckResult]:
+        """Rows scored alone and in a shuffled batch get the score they get inside the full batch
+        (multiclass: every class probability, one result per class)."""
+        from dataclasses import replace
+
+        import numpy as np
+
         from .invariance import check_batch_invariance
 
         seed = self.seed if self.seed is not None else 0
-        return check_batch_invariance(self.predict_fn(), self.X(dataset), rows, tolerance, seed=seed)
+        predict, X = self.predict_fn(), self.X(dataset)
+        if not self.multiclass:
+            return check_batch_invariance(predict, X, rows, tolerance, seed=seed)
+        from .metrics_multiclass import label_text
+
+        out = []
+        for c, label in enumerate(predict(X.iloc[:1]).classes):
+
+            def column(Z: Any, c: int = c) -> Any:
+                return np.asarray(predict(Z), dtype=float)[:, c]
+
+            res = check_batch_invariance(column, X, rows, tolerance, seed=seed)
+            name = f"p_{label_text(label)}"
+            out.append(replace(res, subject=name, message=f"{name}: {res.message}"))
+        return out
 
     def check_process_invariance(self, dataset: str, threads: int, tolerance: float) -> CheckResult:
         """A fresh process (another PYTHONHASHSEED, `threads` threads) scores the first rows the same."""
@@ -78,16 +99,19 @@ class QualityChecks(_Base):
     def check_importances_informative(self, method: str, dataset: str) -> CheckResult:
         """Importances are not all zero and not all equal within their noise (permutation repeats)."""
         from .explain_quality import check_importances_informative, permutation_stats
-        from .explainability import _score_fn
-        from .project_governance import IMPORTANCE_METRIC
+        from .explainability import _score_fn, score_change_scorer
+        from .project_governance import IMPORTANCE_METRIC, SCORE_CHANGE
 
         if method != "permutation":
             return check_importances_informative(self.importances(method, dataset))
-        metric = IMPORTANCE_METRIC.get(self.task, "accuracy")
-        scoring = _score_fn(metric, self.predict_method, self.threshold())
+        metric = SCORE_CHANGE if self.multiclass else IMPORTANCE_METRIC.get(self.task, "accuracy")
 
         def compute() -> tuple[dict[str, float], dict[str, float]]:
-            X, y = self.X(dataset), self.y(dataset)
+            X = self.X(dataset)
+            if self.multiclass:  # the change of the explained class probability (no target needed)
+                scoring, y = score_change_scorer(self.score_fn(X), X), None
+            else:
+                scoring, y = _score_fn(metric, self.predict_method, self.threshold()), self.y(dataset)
             return permutation_stats(self.model(), X, y, scoring, seed=self.seed)
 
         means, stds = self._cached(("permutation_stats", dataset, metric), compute)
@@ -102,7 +126,6 @@ class QualityChecks(_Base):
 
         X = self.X(dataset).iloc[:rows]
         ref = reference_values(self.X(reference))
-        codes = reason_codes(self.predict_fn(), X, ref, top_k)
-        return check_reason_codes_consistent(
-            self.predict_fn(), X, ref, codes, subject=f"{len(X)} rows of {dataset}"
-        )
+        score = self.score_fn(X)
+        codes = reason_codes(score, X, ref, top_k)
+        return check_reason_codes_consistent(score, X, ref, codes, subject=f"{len(X)} rows of {dataset}")

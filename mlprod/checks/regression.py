@@ -1,4 +1,9 @@
-"""Collaboration and regression: predictions of the new version against the previous one."""
+"""Collaboration and regression: predictions of the new version against the previous one.
+
+Multiclass (scores are `ClassProba` matrices): a row flips when its predicted class changes;
+the result's details carry the class-to-class transition table (counts, previous class in
+rows, new class in columns) for the model card.
+"""
 
 from __future__ import annotations
 
@@ -21,6 +26,9 @@ def flip_rate(
     """
     import numpy as np
 
+    if np.ndim(scores_new) == 2 and np.ndim(scores_old) == 2:  # multiclass: the predicted classes
+        scores_new, scores_old = _labels(scores_new), _labels(scores_old)
+        threshold = tolerance = None
     new, old = np.asarray(scores_new).ravel(), np.asarray(scores_old).ravel()
     if new.shape != old.shape:
         raise ValueError(f"{new.size} new predictions vs {old.size} previous ones")
@@ -62,17 +70,48 @@ def check_flip_rate(
             float(max_flip_rate),
             subject or previous,
         )
+    details: dict[str, Any] = {"rows": total, "flips": n, "threshold": threshold, "tolerance": tolerance}
+    multiclass = getattr(scores_new, "ndim", 1) == 2 and getattr(scores_old, "ndim", 1) == 2
+    if multiclass:
+        details.update(threshold=None, tolerance=None, transitions=transitions(scores_new, scores_old))
     res = at_most(
         CONCERN,
         "flip_rate",
         rate,
         float(max_flip_rate),
-        f"prediction flip rate against {previous}",
+        "predicted-class flip rate against " + previous
+        if multiclass
+        else f"prediction flip rate against {previous}",
         subject=subject or previous,
-        details={"rows": total, "flips": n, "threshold": threshold, "tolerance": tolerance},
+        details=details,
     )
     if total:
         from dataclasses import replace
 
         res = replace(res, message=f"{res.message} ({n} of {total} rows)")
     return res
+
+
+def _labels(proba: Any) -> Any:
+    """Predicted classes of a probability matrix, as text (so 1 and 1.0 are one class)."""
+    from .metrics_multiclass import label_text
+
+    predicted = proba.predicted() if hasattr(proba, "predicted") else proba.argmax(axis=1)
+    return [label_text(v) for v in predicted]
+
+
+def transitions(scores_new: Any, scores_old: Any) -> dict[str, Any]:
+    """`{"classes": [labels], "counts": [[previous class x new class]]}` of two probability matrices.
+
+    The classes are the union of both versions' classes (the previous version's first).
+    """
+    from .metrics_multiclass import label_text
+
+    new, old = _labels(scores_new), _labels(scores_old)
+    declared = [*getattr(scores_old, "classes", ()), *getattr(scores_new, "classes", ())]
+    classes = list(dict.fromkeys([*(label_text(c) for c in declared), *old, *new]))
+    index = {c: i for i, c in enumerate(classes)}
+    counts = [[0] * len(classes) for _ in classes]
+    for a, b in zip(old, new, strict=True):
+        counts[index[a]][index[b]] += 1
+    return {"classes": classes, "counts": counts}

@@ -18,7 +18,10 @@ def main() -> int:
     request = json.loads(sys.stdin.read())
     project = Project(request["root"], request["config"])
     X = project.X(request["dataset"]).iloc[request["positions"]]
-    scores = [float(v) for v in project.predict_fn()(X)]
+    import numpy as np
+
+    # a multiclass probability matrix is sent row by row, flattened
+    scores = [float(v) for v in np.asarray(project.predict_fn()(X), dtype=float).ravel()]
     print(json.dumps(scores))
     return 0
 

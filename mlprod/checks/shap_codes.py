@@ -61,10 +61,19 @@ class Codec:
         return pd.DataFrame(data)
 
 
-def shap_values(model: Any, rows: Any, background: Any, predict_method: str = "predict_proba") -> Any:
+def shap_values(
+    model: Any,
+    rows: Any,
+    background: Any,
+    predict_method: str = "predict_proba",
+    *,
+    multiclass: bool = False,
+    class_label: Any = None,
+) -> Any:
     """SHAP values (rows x features) of the model's score for `rows`, against `background`.
 
-    Raises UsageError when shap is not installed.
+    Multiclass: SHAP values of every class's probability, and per row those of its predicted
+    class (or of `class_label`). Raises UsageError when shap is not installed.
     """
     try:
         import shap
@@ -78,29 +87,58 @@ def shap_values(model: Any, rows: Any, background: Any, predict_method: str = "p
     masker = shap.maskers.Independent(codec.encode(background), max_samples=len(background))
 
     def score(Z: Any) -> Any:
-        return np.asarray(predict_scores(model, codec.decode(np.atleast_2d(Z)), predict_method), dtype=float)
+        out = predict_scores(model, codec.decode(np.atleast_2d(Z)), predict_method, multiclass=multiclass)
+        return np.asarray(out, dtype=float)
 
     explainer = shap.Explainer(score, masker, feature_names=codec.columns)
-    return np.asarray(explainer(codec.encode(rows), silent=True).values, dtype=float)
+    values = np.asarray(explainer(codec.encode(rows), silent=True).values, dtype=float)
+    if not multiclass:
+        return values
+    proba = predict_scores(model, rows, predict_method, multiclass=True)
+    cols = np.argmax(np.asarray(proba), axis=1)
+    if class_label is not None:
+        from .metrics_multiclass import label_text
+
+        texts = [label_text(c) for c in proba.classes]
+        if label_text(class_label) not in texts:
+            raise UsageError(f"class_label {class_label!r} is not a class of the model ({', '.join(texts)})")
+        cols[:] = texts.index(label_text(class_label))
+    return values[np.arange(len(rows)), :, cols]
 
 
 def shap_reason_codes(
-    model: Any, rows: Any, background: Any, top_k: int = 3, predict_method: str = "predict_proba"
+    model: Any,
+    rows: Any,
+    background: Any,
+    top_k: int = 3,
+    predict_method: str = "predict_proba",
+    *,
+    multiclass: bool = False,
+    class_label: Any = None,
 ) -> list[list[tuple[str, float]]]:
-    """Per row, the top_k (feature, SHAP value) pairs by absolute value (ties: column order)."""
+    """Per row, the top_k (feature, SHAP value) pairs by absolute value (ties: column order);
+    multiclass: of the row's predicted class (or `class_label`)."""
     import numpy as np
 
-    values = shap_values(model, rows, background, predict_method)
+    values = shap_values(
+        model, rows, background, predict_method, multiclass=multiclass, class_label=class_label
+    )
     columns = [str(c) for c in rows.columns]
     order = np.argsort(-np.abs(values), axis=1, kind="stable")[:, :top_k]
     return [[(columns[j], float(values[i, j])) for j in order[i]] for i in range(len(rows))]
 
 
 def shap_importance(
-    model: Any, X: Any, background: Any, predict_method: str = "predict_proba"
+    model: Any,
+    X: Any,
+    background: Any,
+    predict_method: str = "predict_proba",
+    *,
+    multiclass: bool = False,
+    class_label: Any = None,
 ) -> dict[str, float]:
-    """Mean |SHAP value| per feature over the rows of `X`."""
+    """Mean |SHAP value| per feature over the rows of `X` (multiclass: of each row's predicted class)."""
     import numpy as np
 
-    values = shap_values(model, X, background, predict_method)
+    values = shap_values(model, X, background, predict_method, multiclass=multiclass, class_label=class_label)
     return dict(zip(map(str, X.columns), np.abs(values).mean(axis=0).tolist(), strict=True))

@@ -91,3 +91,29 @@ def test_codec_round_trip(fitted: tuple[Pipeline, pd.DataFrame]) -> None:
     codec = Codec(X.iloc[:50], X.iloc[50:60])
     back = codec.decode(codec.encode(X.iloc[50:60]))
     pd.testing.assert_frame_equal(back, X.iloc[50:60].reset_index(drop=True), check_dtype=True)
+
+
+def test_multiclass_shap_values_explain_the_predicted_class_and_add_up() -> None:
+    """Per row, the SHAP values of its predicted class (or a declared one) sum to that class's
+    probability minus its mean over the background (SHAP's additivity, exact for 3 features)."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.preprocessing import OneHotEncoder
+
+    rng = np.random.default_rng(0)
+    n = 200
+    X = pd.DataFrame({"a": rng.normal(size=n), "b": rng.normal(size=n), "c": rng.choice(["u", "v"], n)})
+    y = np.where(X["a"] > 0.5, "hi", np.where(X["a"] < -0.5, "lo", "mid"))
+    encode = ColumnTransformer([("c", OneHotEncoder(), ["c"])], remainder="passthrough")
+    model = Pipeline([("encode", encode), ("classify", LogisticRegression())]).fit(X, y)
+    rows, background = X.iloc[:15], X.iloc[:60]
+    P, B = model.predict_proba(rows), model.predict_proba(background)
+    values = shap_values(model, rows, background, multiclass=True)
+    cols = P.argmax(axis=1)
+    np.testing.assert_allclose(values.sum(axis=1), P[np.arange(15), cols] - B.mean(axis=0)[cols], atol=1e-9)
+    lo = list(model.classes_).index("lo")
+    fixed = shap_values(model, rows, background, multiclass=True, class_label="lo")
+    np.testing.assert_allclose(fixed.sum(axis=1), P[:, lo] - B[:, lo].mean(), atol=1e-9)
+    importance = shap_importance(model, rows, background, multiclass=True)
+    assert max(importance, key=importance.get) == "a"
+    codes = shap_reason_codes(model, rows, background, top_k=1, multiclass=True)
+    assert [row[0][0] for row in codes] == [["a", "b", "c"][j] for j in np.abs(values).argmax(axis=1)]

@@ -62,6 +62,8 @@ NOT_BOUNDS = {
     "ServingLoad.rate_per_s": "the load schedule",
     "ServingLoad.duration_s": "the load schedule",
     "ServingLoad.warmup_s": "the load schedule",
+    "Project.metrics_k": "the k of top_k_accuracy (k >= the classes makes it 1: not judged at run time)",
+    "Explainability.class_label": "a label value",
 }
 
 # (field, edit of the reference spec data, location of the refusal). Each edit puts the
