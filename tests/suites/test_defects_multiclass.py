@@ -77,31 +77,41 @@ def assert_only(
     assert not skipped, skipped
 
 
-NEVER_U = """
+NEVER_Y = """
 def _defect(X, P):
     P = P.copy()
-    P[:, 2] = 0.0
+    P[:, 3] = 0.0
     return P / P.sum(axis=1, keepdims=True)
 """
 
 
 def test_a_model_that_never_predicts_one_class(chile_copy: Path) -> None:
-    # the probability of U (undecided) is set to 0 and the rest renormalised: no row is predicted U
-    wrap_model(chile_copy, NEVER_U)
+    # the probability of Y (yes) is set to 0 and the rest renormalised: no row is predicted Y
+    wrap_model(chile_copy, NEVER_Y)
     outcomes, _ = run_generated(chile_copy, "test_bias.py")
     minimum = "test_bias.py::test_metric_minimum_in_every_group"
-    # every judged group's recall of U is 0, below fairness.min recall[U] 0.1
+    groups = {"sex": ["F", "M"], "age_band": ["[18, 30)", "[60, 71)"], "education": ["P", "PS", "S"]}
+    # every judged group's recall of Y is 0, below fairness.min recall[Y] 0.5, and the failure
+    # names each group
     assert_only(
         outcomes,
-        {f"{minimum}[{cohort}-recall[U]]": "recall[U]" for cohort in ("sex", "age_band")},
-        # the undecided go to other classes, so the between-group differences move (same concern)
+        {f"{minimum}[{cohort}-recall[Y]]": f"recall[Y] of {cohort}=" for cohort in groups},
+        # the yes voters go to other classes, so other per-group figures move (same concern)
         also={
+            **{f"{minimum}[{cohort}-recall_macro]": "recall_macro" for cohort in groups},
+            **{f"{minimum}[{cohort}-recall[N]]": "recall[N]" for cohort in groups},
             "test_bias.py::test_metric_gap_across_groups[sex-recall_macro]": "recall_macro",
             "test_bias.py::test_metric_gap_across_groups[age_band-recall_macro]": "recall_macro",
+            "test_bias.py::test_metric_gap_across_groups[sex-recall[U]]": "recall[U]",
+            "test_bias.py::test_metric_gap_across_groups[age_band-recall[U]]": "recall[U]",
             "test_bias.py::test_equalized_odds[sex]": "sex",
             "test_bias.py::test_equalized_odds[age_band]": "age_band",
         },
     )
+    for cohort, names in groups.items():
+        message = failures(outcomes)[f"{minimum}[{cohort}-recall[Y]]"]
+        for group in names:
+            assert f"recall[Y] of {cohort}={group} is 0.00 < 0.50" in message, message
 
 
 def test_a_shift_of_the_class_distribution_in_current(chile_copy: Path) -> None:
@@ -144,10 +154,18 @@ def test_a_retrained_model_that_swaps_two_classes(chile_copy: Path) -> None:
         proc = mlprod(chile_copy, *args)
         assert proc.returncode == 0, proc.stdout + proc.stderr
     outcomes, _ = run_generated(chile_copy, "test_collaboration.py")
-    assert_only(
-        outcomes,
-        {"test_collaboration.py::test_flip_rate_against_previous_version": "against models/registry/0.9.0"},
-    )
+    name = "test_collaboration.py::test_flip_rate_against_previous_version"
+    assert_only(outcomes, {name: "predicted-class flip rate against models/registry/0.9.0"})
+    # the flips the message counts are the rows whose predicted class changed, counted here
+    import joblib
+    import pandas as pd
+
+    test = pd.read_csv(chile_copy / "data" / "test.csv")
+    new = joblib.load(chile_copy / "models" / "model.joblib").predict(test)
+    old = joblib.load(chile_copy / "models" / "registry" / "0.9.0" / "model.joblib").predict(test)
+    flips = int((new != old).sum())
+    assert flips > 0.5 * len(test)  # every N and Y voter changes side
+    assert f"({flips} of {len(test)} rows)" in failures(outcomes)[name]
 
 
 DUMMY = """
