@@ -30,6 +30,7 @@ AGE_RE = re.compile(r"(^|_)age($|_|s)", re.IGNORECASE)
 ID_RE = re.compile(r"(^id$|_id$|^id_|uuid|identifier)", re.IGNORECASE)
 MAX_CATEGORIES = 20  # a text column with at most this many values gets a `values` expectation
 MAX_COHORT_VALUES = 8  # a low-cardinality column with at most this many values is a cohort candidate
+MAX_CLASSES = 50  # a target with 3 to this many distinct labels or whole numbers is multiclass
 
 
 @dataclass
@@ -42,6 +43,7 @@ class Inference:
     cohorts: list[dict[str, Any]] = field(default_factory=list)
     task: str = "binary_classification"
     positive_label: Any = None
+    classes: list[Any] = field(default_factory=list)  # the target's distinct values (classifiers)
     notes: dict[str, str] = field(default_factory=dict)  # column -> comment
 
 
@@ -66,6 +68,43 @@ def _finite(value: float) -> float | None:
     return value if math.isfinite(value) else None
 
 
+def _plain(value: Any) -> Any:
+    """A numpy scalar as the Python value YAML writes (an integer-valued float as an int)."""
+    value = value.item() if hasattr(value, "item") else value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def infer_task(y: Any) -> tuple[str, Any, list[Any]]:
+    """The task from a target's non-missing values: `(task, positive_label, classes)`.
+
+    2 distinct values: binary (the larger is positive); 3 to 50 distinct values that are text,
+    or whole numbers (also read as floats when a missing value made pandas use float): multiclass;
+    other numbers: regression. More than 50 text labels stay multiclass (text has no other
+    reading), with the count in the comment for the user to confirm.
+    """
+    import pandas as pd
+
+    values = y.unique().tolist()
+    n = len(values)
+    if n < 2:
+        raise UsageError(
+            f"the target column {y.name!r} has a single value ({values[0]!r}): nothing to predict",
+            hint="point --data at a file whose target varies",
+        )
+    classes = sorted((_plain(v) for v in values), key=lambda v: (str(type(v)), v))
+    if n == 2:
+        return "binary_classification", sorted(classes, key=str)[-1], classes
+    numeric = pd.api.types.is_numeric_dtype(y) and not pd.api.types.is_bool_dtype(y)
+    if not numeric:
+        return "multiclass_classification", None, classes
+    whole = bool((y.astype(float) % 1 == 0).all())
+    if whole and n <= MAX_CLASSES:
+        return "multiclass_classification", None, classes
+    return "regression", None, []
+
+
 def infer(df: Any, target: str) -> Inference:
     """Look at the data: features, expectations, PII suspects and candidate cohorts."""
     import pandas as pd
@@ -85,15 +124,13 @@ def infer(df: Any, target: str) -> Inference:
             f"the target column {target!r} has no values",
             hint="point --data at a file with labelled rows",
         )
-    n_classes = y.nunique()
-    if n_classes == 2:
-        inf.task = "binary_classification"
-        values = sorted(y.unique().tolist(), key=str)
-        inf.positive_label = values[-1].item() if hasattr(values[-1], "item") else values[-1]
-    elif pd.api.types.is_numeric_dtype(y) and n_classes > 20:
-        inf.task = "regression"
-    else:
-        inf.task = "multiclass_classification"
+    inf.task, inf.positive_label, inf.classes = infer_task(y)
+    if inf.task == "multiclass_classification":
+        inf.notes[target] = (
+            f"{len(inf.classes)} classes: "
+            + ", ".join(map(str, inf.classes[:10]))
+            + (", ..." if len(inf.classes) > 10 else "")
+        )
 
     text_cols = [c for c in df.columns if c != target and not pd.api.types.is_numeric_dtype(df[c])]
     found = scan_values(df[text_cols], ["email", "phone", "iban", "credit_card"]) if text_cols else {}
@@ -170,6 +207,8 @@ def render_spec(inf: Inference, *, name: str, data_path: str, target: str, model
     ]
     if inf.positive_label is not None:
         lines.append(f"  positive_label: {_q(inf.positive_label)}   # the larger of the two values: confirm")
+    if target in inf.notes:
+        lines[-1] += f"   # {inf.notes[target]}"
     if inf.id_column:
         lines.append(f"  id_column: {_q(inf.id_column)}   # {inf.notes[inf.id_column]}")
     lines.append("  features:                      # every column except the target, the id and PII suspects")
@@ -211,25 +250,33 @@ def render_spec(inf: Inference, *, name: str, data_path: str, target: str, model
         lines.append("  pii: []                        # no column looked personal: confirm")
     if inf.sensitive:
         lines.append(f"  sensitive: {_q(inf.sensitive)}")
-    lines += [
+    lines += _baseline_lines(inf.task)
+    return "\n".join(lines)
+
+
+#: The baseline an inferred spec starts with: a metric and a dummy each task defines.
+_BASELINE = {
+    "binary_classification": ("roc_auc", "prior", "higher is better"),
+    "multiclass_classification": (
+        "accuracy",
+        "prior",
+        "higher is better; the prior dummy predicts the commonest class",
+    ),
+    "regression": ("rmse", "mean", "lower is better, in the target's units"),
+}
+
+
+def _baseline_lines(task: str) -> list[str]:
+    metric, strategy, note = _BASELINE[task]
+    return [
         "",
         "baseline:                        # the model must beat a dummy",
-        "  metric: "
-        + (
-            "rmse"
-            if inf.task == "regression"
-            else "roc_auc"
-            if inf.task == "binary_classification"
-            else "accuracy"
-        ),
+        f"  metric: {metric}                 # {note}",
         "  dataset: train                 # use a held-out test set once you add one",
-        "  strategies: [" + ("mean" if inf.task == "regression" else "prior") + "]",
-        "  min_lift: 0.0",
+        f"  strategies: [{strategy}]",
+        "  min_lift: 0.0                  # in the metric's units",
         "",
     ]
-    if inf.task == "regression":
-        lines[lines.index("  min_lift: 0.0")] = "  min_lift: 0.0                  # for rmse, lower is better"
-    return "\n".join(lines)
 
 
 def write_existing_spec(spec_path: Path, *, data: Path, target: str, model: str | None) -> str:

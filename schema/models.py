@@ -9,7 +9,13 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, SerializerFunctionWrapHandler, field_validator, model_serializer
+from pydantic import (
+    Field,
+    SerializerFunctionWrapHandler,
+    field_validator,
+    model_serializer,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError
 
 from .types import (
@@ -121,7 +127,9 @@ class ModelSpec(StrictModel):
     load: CallableRef
     artifact: Artifact | None = None
     predict: Identifier | None = None
-    threshold: Fraction = 0.5
+    # Binary classification only: the score at or above which a prediction is positive
+    # (unset: 0.5). Other tasks have no threshold; `validate` refuses one written there.
+    threshold: Fraction | None = None
 
 
 # --- 1 pipeline ------------------------------------------------------------------------
@@ -377,10 +385,20 @@ class Previous(StrictModel):
     max_drop: NonNegFloat = 0.0
 
 
+#: Defaults that depend on `project.task` (see `Spec._task_defaults`): the metric of the
+#: baseline and retrain checks, and the dummy strategies.
+TASK_METRIC = {Task.BINARY: "roc_auc", Task.MULTICLASS: "accuracy", Task.REGRESSION: "rmse"}
+TASK_STRATEGY = {Task.BINARY: "prior", Task.MULTICLASS: "prior", Task.REGRESSION: "mean"}
+_BY_TASK = "unset: roc_auc (binary), accuracy (multiclass), rmse (regression)"
+
+
 class Baseline(Concern):
-    metric: MetricName = Metric.ROC_AUC
+    metric: MetricName = Field(default=Metric.ROC_AUC, description=_BY_TASK)
     dataset: Identifier = "test"
-    strategies: list[DummyStrategy] = Field(default_factory=lambda: [DummyStrategy.PRIOR])
+    strategies: list[DummyStrategy] = Field(
+        default_factory=lambda: [DummyStrategy.PRIOR],
+        description="unset: [prior] for classifiers, [mean] for regression",
+    )
     min_lift: float = 0.0
     previous: Previous | None = None
 
@@ -391,7 +409,7 @@ class Baseline(Concern):
 class Retrain(StrictModel):
     stage: Identifier
     dataset: Identifier
-    metric: MetricName = Metric.ROC_AUC
+    metric: MetricName = Field(default=Metric.ROC_AUC, description=_BY_TASK)
     tolerance: NonNegFloat = 0.01
 
 
@@ -506,6 +524,11 @@ class ScoreBar(StrictModel):
     signoff_max_age_days: PositiveInt = 90
 
 
+def _fill(model: StrictModel, name: str, value: Any) -> None:
+    """Set a default on a frozen section without marking it as written by the user."""
+    object.__setattr__(model, name, value)
+
+
 class Spec(StrictModel):
     """The whole `mlprod.yaml`."""
 
@@ -536,6 +559,28 @@ class Spec(StrictModel):
         if isinstance(value, bool) or not isinstance(value, int):
             raise PydanticCustomError("literal_error", "Input should be 1", {"expected": "1"})
         return value
+
+    @model_validator(mode="after")
+    def _task_defaults(self) -> Spec:
+        """Resolve the defaults that depend on the task, so no default ever needs refusing.
+
+        Only fields the spec leaves out are filled, and they stay out of `model_fields_set`:
+        `validate`'s task rules (`task_rules.py`) judge what the user wrote, never a default.
+        """
+        task = self.project.task
+        if task == Task.BINARY and self.model.threshold is None:
+            _fill(self.model, "threshold", 0.5)
+        metric = Metric(TASK_METRIC[task])
+        b = self.baseline
+        if b is not None:
+            if "metric" not in b.model_fields_set:
+                _fill(b, "metric", metric)
+            if "strategies" not in b.model_fields_set:
+                _fill(b, "strategies", [DummyStrategy(TASK_STRATEGY[task])])
+        r = self.reproducibility.retrain if self.reproducibility is not None else None
+        if r is not None and "metric" not in r.model_fields_set:
+            _fill(r, "metric", metric)
+        return self
 
     # -- helpers used by the generator, the score and the checks -------------------------
 

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from itertools import pairwise
 
 from .models import Expect, Spec
+from .task_rules import task_rules
 from .types import EMAIL_RE, HANDLE_RE, Mode
 
 Loc = tuple[str | int, ...]
@@ -351,6 +352,7 @@ def _rules(spec: Spec) -> Iterator[Finding]:
         yield from _ref(
             ("collaboration", "regression", "dataset"), collab.regression.dataset, "data set", datasets
         )
+    yield from task_rules(spec)  # settings without meaning for the task (task_rules.py)
 
     # Score bounds (0..20, 0..2) and keyword names are field-level rules (models, types).
 

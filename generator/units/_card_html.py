@@ -108,6 +108,64 @@ def cohort_chart(ev: dict[str, Any] | None) -> str | None:
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
 
 
+def confusion_chart(ev: dict[str, Any] | None) -> str | None:
+    """The confusion matrix of a multiclass card as two heatmaps (counts; shares of each true
+    class) in one PNG data URI; None without one."""
+    labels = get(ev, "classes", "classes")
+    counts = get(ev, "classes", "confusion", "counts")
+    shares = get(ev, "classes", "confusion", "normalized")
+    if not isinstance(labels, list) or not labels or not isinstance(counts, list):
+        return None
+    n = len(labels)
+    grids = []
+    for rows in (counts, shares):
+        if (
+            not isinstance(rows, list)
+            or len(rows) != n
+            or any(not isinstance(r, list) or len(r) != n for r in rows)
+        ):
+            return None
+        grids.append([[_finite(v) for v in r] for r in rows])
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    size = 2.2 + 0.45 * n
+    fig, axes = plt.subplots(1, 2, figsize=(2 * size + 1.0, size), squeeze=False)
+    names = [_label(x)[:18] for x in labels]
+    for ax, grid, title, fmt in zip(
+        axes[0], grids, ("Counts", "Share of each true class"), ("{:.0f}", "{:.2f}"), strict=True
+    ):
+        values = [[v if v is not None else 0.0 for v in r] for r in grid]
+        top = max([max(r) for r in values] + [1e-12])
+        ax.imshow(values, cmap="Blues", vmin=0.0, vmax=top)
+        for i, r in enumerate(grid):
+            for j, v in enumerate(r):
+                text = "n/a" if v is None else fmt.format(v)
+                dark = v is not None and v > top * 0.6
+                ax.text(j, i, text, ha="center", va="center", fontsize=8, color="white" if dark else "black")
+        ax.set_xticks(
+            range(n), names, rotation=30 if n > 3 else 0, ha="right" if n > 3 else "center", fontsize=8
+        )
+        ax.set_yticks(range(n), names, fontsize=8)
+        ax.set_xlabel("predicted class", fontsize=9)
+        ax.set_ylabel("true class", fontsize=9)
+        ax.set_title(title, fontsize=10)
+    fig.suptitle("Confusion matrix", fontsize=10)
+    fig.tight_layout()
+    return _png(fig)
+
+
+def _png(fig: Any) -> str:
+    import matplotlib.pyplot as plt
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=110, metadata={"Software": None})
+    plt.close(fig)
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+
+
 def _label(value: Any) -> str:
     """Chart text: control characters dropped, `$` escaped (matplotlib would parse it as math)."""
     text = re.sub(r"[\x00-\x1f\x7f\u2028\u2029]+", " ", str(value))
@@ -155,6 +213,13 @@ def card_html(card_text: str, ev: dict[str, Any] | None) -> str:
             f'<figure><img alt="Per-cohort metrics chart" src="{html.escape(chart, quote=True)}">'
             "<figcaption>Per-cohort metrics from .mlprod/evaluation.json; the tables are below."
             "</figcaption></figure>\n"
+        )
+    matrix = confusion_chart(ev)
+    if matrix is not None:
+        glance += (
+            f'<figure><img alt="Confusion matrix" src="{html.escape(matrix, quote=True)}">'
+            "<figcaption>Confusion matrix from .mlprod/evaluation.json (true class in rows); the "
+            "tables are below.</figcaption></figure>\n"
         )
     if glance:
         # after the title and the status paragraph: the first thing a reader sees

@@ -13,11 +13,17 @@ from ._cardfmt import cell, get, items, names, num, ok, sha, table
 
 METRIC_NAMES = {
     "roc_auc": "ROC AUC",
+    "roc_auc_ovr": "ROC AUC (one-vs-rest, macro)",
     "accuracy": "Accuracy",
+    "top_k_accuracy": "Top-k accuracy",
     "balanced_accuracy": "Balanced accuracy",
     "precision": "Precision",
+    "precision_macro": "Precision (macro)",
     "recall": "Recall",
+    "recall_macro": "Recall (macro)",
     "f1": "F1",
+    "f1_macro": "F1 (macro)",
+    "f1_weighted": "F1 (weighted)",
     "log_loss": "Log loss",
     "brier": "Brier score",
     "selection_rate": "Selection rate",
@@ -63,12 +69,20 @@ def overall(ev: dict[str, Any]) -> str:
     metrics = get(o, "metrics")
     if not isinstance(metrics, dict):
         return "Not measured.\n"
-    head = (
-        f"On data set {cell(get(o, 'dataset'))} ({num(get(o, 'rows'))} rows), "
-        f"decision threshold {num(get(o, 'threshold'), 2)}.\n\n"
-    )
+    threshold = get(o, "threshold")  # binary classifiers only
+    decided = f", decision threshold {num(threshold, 2)}" if _is_number(threshold) else ""
+    head = f"On data set {cell(get(o, 'dataset'))} ({num(get(o, 'rows'))} rows){decided}.\n\n"
     rows = [[metric_name(k), num(metrics[k])] for k in ordered(list(metrics))]
     return head + table(["Metric", "Value"], rows, ["l", "r"])
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _has_selection(ev: dict[str, Any]) -> bool:
+    """Whether the evaluation measured selection rates (binary classifiers only)."""
+    return any(_is_number(get(g, "selection_rate")) for c in items(ev, "cohorts") for g in items(c, "groups"))
 
 
 def cohort_metrics(ev: dict[str, Any]) -> list[str]:
@@ -88,6 +102,7 @@ def cohorts(ev: dict[str, Any]) -> str:
     if err or not cs:
         return err or "No cohorts declared.\n"
     metrics = cohort_metrics(ev)
+    selection = _has_selection(ev)
     first = cs[0]
     head = (
         f"On data set {cell(get(first, 'dataset'))}; groups with fewer than "
@@ -100,6 +115,7 @@ def cohorts(ev: dict[str, Any]) -> str:
         for g in items(c, "groups"):
             flags = get(g, "flags")
             flag_text = names(flags) if isinstance(flags, list) and flags else "–"
+            rate = [num(get(g, "selection_rate"))] if selection else []
             rows.append(
                 [
                     name,
@@ -107,24 +123,16 @@ def cohorts(ev: dict[str, Any]) -> str:
                     num(get(g, "n")),
                     "yes" if get(g, "judged") is True else "no",
                     *[num(get(g, "metrics", m)) for m in metrics],
-                    num(get(g, "selection_rate")),
+                    *rate,
                     flag_text,
                 ]
             )
         if isinstance(get(c, "unbinned"), int) and get(c, "unbinned") > 0:
-            rows.append(
-                [name, "(outside the bins)", num(get(c, "unbinned")), "no", *["–"] * len(metrics), "–", "–"]
-            )
-    header = [
-        "Cohort",
-        "Group",
-        "Rows",
-        "Judged",
-        *[metric_name(m) for m in metrics],
-        "Selection rate",
-        "Flags",
-    ]
-    align = ["l", "l", "r", "c", *["r"] * len(metrics), "r", "l"]
+            dashes = ["–"] * (len(metrics) + (1 if selection else 0))
+            rows.append([name, "(outside the bins)", num(get(c, "unbinned")), "no", *dashes, "–"])
+    rate_head = ["Selection rate"] if selection else []
+    header = ["Cohort", "Group", "Rows", "Judged", *[metric_name(m) for m in metrics], *rate_head, "Flags"]
+    align = ["l", "l", "r", "c", *["r"] * (len(metrics) + len(rate_head)), "l"]
     return head + table(header, rows, align)
 
 

@@ -29,6 +29,13 @@ CONCERN_TITLES = {
 }
 
 
+def _prediction(spec: Spec) -> str:
+    """How the model predicts: the method, and the decision threshold of a binary classifier."""
+    if spec.model.threshold is None:  # regression and multiclass have no threshold
+        return cell(spec.predict_method)
+    return f"{cell(spec.predict_method)}, decision threshold {num(spec.model.threshold, 2)}"
+
+
 def model_details(spec: Spec, ev: dict[str, Any] | None) -> str:
     r = spec.release
     art = spec.model.artifact
@@ -41,7 +48,7 @@ def model_details(spec: Spec, ev: dict[str, Any] | None) -> str:
         ["Expires", cell(r.expires) if r else "–"],
         ["Artifact", cell(art.path) if art else "–"],
         ["Loaded with", cell(spec.model.load)],
-        ["Prediction", f"{cell(spec.predict_method)}, decision threshold {num(spec.model.threshold, 2)}"],
+        ["Prediction", _prediction(spec)],
     ]
     model_type = get(ev, "model", "type")
     if model_type:
@@ -128,10 +135,14 @@ def metrics(spec: Spec) -> str:
                 f"at most {num(d.categorical.max, 2)}",
             ]
         )
-    text = (
+    decisions = (
         f"Decisions use the threshold {num(spec.model.threshold, 2)} on the model's score. "
-        "The overall table reports the standard metrics of the task; these limits are checked by "
-        "the generated tests:\n\n"
+        if spec.model.threshold is not None
+        else ""
+    )
+    text = (
+        f"{decisions}The overall table reports the standard metrics of the task; these limits are "
+        "checked by the generated tests:\n\n"
     )
     return text + (table(["Limit", "Bound"], rows) if rows else "No limits declared.\n")
 

@@ -20,6 +20,7 @@ from typing import Any
 from mlprod.generator.base import Artifact, Context, Kind, unit
 from mlprod.schema.models import Spec
 
+from . import _card_classes as classes
 from . import _card_numbers as nums
 from ._card_sections import (
     caveats,
@@ -206,6 +207,19 @@ def front_matter(spec: Spec, ev: dict[str, Any] | None) -> str:
 # --- body ----------------------------------------------------------------------------------
 
 
+def _class_sections(ev: dict[str, Any], prov: str) -> list[str]:
+    """The multiclass card's per-class table, confusion matrix, per-cohort recall and transitions."""
+    out = []
+    for title, fn in (
+        ("Per-class metrics", classes.per_class),
+        ("Confusion matrix", classes.confusion),
+        ("Per-cohort recall of each class", classes.cohort_recall),
+        ("Class transitions against the previous version", classes.transitions),
+    ):
+        out += [f"### {title}\n", prov, fn(ev)]
+    return out
+
+
 def card_body(spec: Spec, ev: dict[str, Any] | None, status: str) -> str:
     p = spec.project
     parts = [f"# Model card: {cell(p.title or p.name)}\n", status]
@@ -231,6 +245,8 @@ def card_body(spec: Spec, ev: dict[str, Any] | None, status: str) -> str:
             ("Latency and resources", nums.latency),
         ):
             parts += [f"### {title}\n", prov, fn(ev)]
+            if title == "Per-cohort metrics" and spec.project.task.value == "multiclass_classification":
+                parts += _class_sections(ev, prov)
     parts += ["## Ethical considerations\n", ethics(spec)]
     parts += ["## Caveats and recommendations\n", caveats(spec, ev)]
     parts += ["## Release plan\n", release_plan(spec)]

@@ -70,6 +70,8 @@ def _common(ctx: Context, name: str, names: dict[str, Any], settings: dict[str, 
     spec = ctx.spec
     config = project_config(spec)
     datasets = config.pop("datasets")
+    if config["model"].get("threshold") is None:  # only binary classifiers have one
+        config["model"].pop("threshold", None)
     return {
         "title": md(spec.project.title or spec.project.name),
         "notebook": literal(name),
@@ -119,13 +121,21 @@ def _drift(ctx: Context) -> str | None:
     return render_template("notebooks/drift.nb.jinja", **data)
 
 
+#: The metrics the bias notebook plots when the spec bounds none, by task.
+_COHORT_DEFAULT = {
+    "binary_classification": ("accuracy",),
+    "multiclass_classification": ("accuracy", "recall_macro"),
+    "regression": ("rmse", "mae"),
+}
+
+
 def _bias(ctx: Context) -> str | None:
     spec, f = ctx.spec, ctx.spec.fairness
     if f is None or not spec.cohorts:
         return None
     max_gap = {m.value: v for m, v in sorted(f.max_gap.items())}
     minimum = {m.value: v for m, v in sorted(f.min.items())}
-    metrics = list(dict.fromkeys([*max_gap, *minimum])) or ["accuracy"]
+    metrics = list(dict.fromkeys([*max_gap, *minimum])) or list(_COHORT_DEFAULT[spec.project.task.value])
     settings = {
         "COHORTS": _cohorts(spec),
         "PROTECTED": [c for c in f.protected if c in {x.name for x in spec.cohorts}],
@@ -141,6 +151,9 @@ def _bias(ctx: Context) -> str | None:
     }
     data = _common(ctx, "bias", {"DATASET": f.dataset}, settings)
     data |= {"dataset_md": md(f.dataset), "min_rows_md": md(f.min_cohort_rows)}
+    # a selection rate (share predicted positive) exists for binary classifiers only
+    data["selection"] = spec.project.task.value == "binary_classification"
+    data["multiclass"] = spec.project.task.value == "multiclass_classification"
     return render_template("notebooks/bias.nb.jinja", **data)
 
 
@@ -181,6 +194,7 @@ def _baseline(ctx: Context) -> str | None:
         "metric_md": md(b.metric.value),
         "previous": b.previous is not None,
         "previous_expr": trusted('PREVIOUS["artifact"]' if b.previous else "None"),
+        "multiclass": spec.project.task.value == "multiclass_classification",
     }
     return render_template("notebooks/baseline.nb.jinja", **data)
 

@@ -221,7 +221,7 @@ def _infrastructure(spec: Spec) -> Data | None:
 
 
 def _bias(spec: Spec) -> Data | None:
-    data: Data = {"fairness": False, "drift": False}
+    data: Data = {"fairness": False, "drift": False, "multiclass": spec.project.task == Task.MULTICLASS}
     cohorts = {c.name: c.model_dump(mode="json", exclude_none=True) for c in spec.cohorts}
     data["cohorts"] = assign("COHORTS", cohorts)
     f = spec.fairness

@@ -25,7 +25,9 @@ def check_repeatable(
     import numpy as np
 
     repeats = max(int(repeats), 2)
-    first = np.asarray(predict(X), dtype=float).ravel()
+    out = np.asarray(predict(X), dtype=float)
+    n_rows = int(out.shape[0]) if out.ndim else 1  # a multiclass matrix: every probability compared
+    first = out.ravel()
     worst = 0.0
     differing = 0
     for _ in range(repeats - 1):
@@ -58,9 +60,9 @@ def check_repeatable(
         "repeatable",
         worst,
         tolerance,
-        f"max difference between {repeats} repeated predictions of {subject} on {first.size} rows",
+        f"max difference between {repeats} repeated predictions of {subject} on {n_rows} rows",
         subject=subject,
-        details={"repeats": repeats, "rows": int(first.size), "rows_differing": differing},
+        details={"repeats": repeats, "rows": n_rows, "rows_differing": differing},
     )
     if not result.passed and differing:
         result = _with_message(result, f"{result.message} ({differing} rows differ)")

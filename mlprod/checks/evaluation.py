@@ -25,6 +25,7 @@ from typing import Any
 from mlprod.errors import MlprodError
 
 from .metrics import CLASSIFICATION, HIGHER_IS_BETTER
+from .metrics_multiclass import MULTICLASS
 from .project import Project
 from .results import CheckResult
 
@@ -37,12 +38,13 @@ TASK_METRICS = {
         m for m in CLASSIFICATION if m not in ("false_positive_rate", "false_negative_rate")
     ],
     "regression": ["rmse", "mae", "r2"],
-    "multiclass_classification": ["accuracy"],
+    "multiclass_classification": list(MULTICLASS),
 }
 COHORT_METRICS = {
     "binary_classification": ["roc_auc", "precision", "recall"],
     "regression": ["rmse", "mae"],
-    "multiclass_classification": ["accuracy"],
+    # per-class recall per cohort is its own table (evaluation_classes.py)
+    "multiclass_classification": ["accuracy", "recall_macro", "f1_macro"],
 }
 REASON_EXAMPLES = 3  # rows of reason codes shown on the card
 
@@ -132,6 +134,10 @@ def evaluate(
     has_codes = expl and expl.get("reason_codes")
     out["reason_codes"] = run.step("reason codes", lambda: _reason_codes(run)) if has_codes else None
     out["latency"] = run.step("latency", lambda: _latency(run)) if latency else None
+    if p.task == "multiclass_classification":  # per-class table, confusion matrix, transitions
+        from .evaluation_classes import classes_section
+
+        out["classes"] = run.step("classes", lambda: classes_section(p, config))
     out["results"] = [summarize(r) for r in run.results]
     out["summary"] = {
         "checks": len(run.results),
@@ -153,7 +159,7 @@ def _model(p: Project) -> dict[str, Any]:
         "sha256": p.model_sha256(),
         "load": p.model_cfg.get("load"),
         "predict": p.predict_method,
-        "threshold": p.threshold(),
+        "threshold": _threshold(p),
         "type": f"{cls.__module__}.{cls.__qualname__}",
     }
 
@@ -186,7 +192,12 @@ def _overall(run: _Run) -> dict[str, Any]:
             metrics[name] = compute_metric(name, y, scores, threshold=p.threshold())
         except (MlprodError, ValueError, TypeError):
             metrics[name] = None  # a metric this task's predictions do not support
-    return {"dataset": ds, "rows": len(y), "threshold": p.threshold(), "metrics": metrics}
+    return {"dataset": ds, "rows": len(y), "threshold": _threshold(p), "metrics": metrics}
+
+
+def _threshold(p: Project) -> float | None:
+    """The decision threshold of a binary classifier; other tasks have none."""
+    return p.threshold() if p.task == "binary_classification" else None
 
 
 def _cohorts(run: _Run) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
@@ -216,7 +227,8 @@ def _cohorts(run: _Run) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
                 "n": g["n"],
                 "judged": g["judged"],
                 "metrics": g["metrics"],
-                "selection_rate": g["selection_rate"],
+                # the share predicted positive: binary classifiers only
+                "selection_rate": g["selection_rate"] if p.task == "binary_classification" else None,
                 "flags": flags[label],
             }
             for label, g in report["groups"].items()

@@ -101,7 +101,7 @@ def _gap_result(
         msg = f"{what} could not be measured: undefined (NaN) for {', '.join(undefined)}"
         return CheckResult(CONCERN, check, False, msg, None, float(limit), cohort, details)
     lo = min(values, key=lambda k: values[k])
-    hi = max(values, key=lambda k: values[k])
+    hi = max(reversed(list(values)), key=lambda k: values[k])  # another group on a tie
     gap = values[hi] - values[lo]
     ok = gap <= limit
     rel = "<=" if ok else ">"

@@ -289,9 +289,17 @@ def baseline_scores(
     from .baseline import dummy_scores
 
     out = {"model": project.scores(dataset)}
+    # a multiclass dummy scores the model's classes (a ClassProba), as the baseline check does
+    classes = getattr(out["model"], "classes", None) if project.multiclass else None
     for s in strategies:
         out[f"dummy: {s}"] = dummy_scores(
-            s, project.X(train), project.y(train), project.X(dataset), seed=project.seed
+            s,
+            project.X(train),
+            project.y(train),
+            project.X(dataset),
+            seed=project.seed,
+            classes=classes,
+            k=project.metrics_k,
         )
     if previous:
         out["previous version"] = project.previous_scores(previous, dataset)

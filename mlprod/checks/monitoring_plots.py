@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from .infrastructure import log_timestamps
+from .plot_scales import higher_is_better, metric_axis, target_groups
 from .results import CheckResult
 
 REFERENCE_COLOR, CURRENT_COLOR = "#4c72b0", "#dd8452"
@@ -100,7 +101,8 @@ def _shares(ax: Any, series: Sequence[tuple[str, Any, dict[str, Any]]], categori
 
 
 def plot_densities(ref: Any, cur: Any, feature: str, target: str | None = None) -> Any:
-    """Reference vs current distribution of one feature; with `target`, also split by target value.
+    """Reference vs current distribution of one feature; with `target`, also split by the target
+    (by class, or by quartile bins of the reference when the target is continuous).
 
     Continuous columns get kernel density estimates; categorical and low-cardinality columns
     get the share of rows per category.
@@ -134,26 +136,24 @@ def plot_densities(ref: Any, cur: Any, feature: str, target: str | None = None) 
     axes[0].legend(fontsize=8)
     if split:
         ax = axes[1]
-        values = sorted(set(ref[target].dropna()) | set(cur[target].dropna()), key=str)
+        groups = target_groups(ref[target], cur[target])
         if discrete:
             series = []
-            for i, v in enumerate(values):
+            for i, (label, in_ref, in_cur) in enumerate(groups):
                 color = TARGET_COLORS[i % len(TARGET_COLORS)]
-                series.append(
-                    (f"reference, {target}={v}", r[ref[target] == v], {"color": color, "alpha": 0.45})
-                )
-                series.append((f"current, {target}={v}", c[cur[target] == v], {"color": color}))
+                series.append((f"reference, {target}{label}", r[in_ref], {"color": color, "alpha": 0.45}))
+                series.append((f"current, {target}{label}", c[in_cur], {"color": color}))
             _shares(ax, series, categories)
         else:
-            for i, v in enumerate(values):
+            for i, (label, in_ref, in_cur) in enumerate(groups):
                 color = TARGET_COLORS[i % len(TARGET_COLORS)]
-                for name, s, df, ls in (("reference", r, ref, "--"), ("current", c, cur, "-")):
-                    _density(
-                        ax, s[df[target] == v], grid, color=color, linestyle=ls, label=f"{name}, {target}={v}"
-                    )
+                for name, s, mask, ls in (("reference", r, in_ref, "--"), ("current", c, in_cur, "-")):
+                    _density(ax, s[mask], grid, color=color, linestyle=ls, label=f"{name}, {target}{label}")
             ax.set_xlabel(feature)
             ax.set_ylabel("density")
-        ax.set_title(_short(f"{feature}, split by {target}", 56), fontsize=10)
+        binned = groups and groups[0][0].startswith(" in ")
+        split_by = f"{target} quartiles (reference)" if binned else target
+        ax.set_title(_short(f"{feature}, split by {split_by}", 56), fontsize=10)
         ax.legend(fontsize=8)
     for ax in axes:
         if not discrete:  # tiny densities: a 1e-4 offset label above the axis, the title moved up
@@ -272,18 +272,20 @@ def plot_cohort_metrics(
             title = panel.replace("_", " ") + (f" ({', '.join(p for p in parts if p)})" if any(parts) else "")
         vals = [math.nan if v is None else float(v) for v in vals]
         judged_vals = [v for v, j in zip(vals, judged, strict=True) if j and not math.isnan(v)]
-        top = max(judged_vals) if judged_vals else None
+        lower = panel not in ("rows", "selection_rate") and not higher_is_better(panel)
+        top = (min if lower else max)(judged_vals) if judged_vals else None  # the best judged group
         colors = []
         for v, j in zip(vals, judged, strict=True):
-            low_gap = gap is not None and top is not None and v < top - gap
-            low_min = panel != "rows" and limit is not None and v < limit
+            low_gap = gap is not None and top is not None and (v > top + gap if lower else v < top - gap)
+            low_min = panel != "rows" and limit is not None and (v > limit if lower else v < limit)
             colors.append(NOT_JUDGED_COLOR if not j else BREACH_COLOR if (low_gap or low_min) else OK_COLOR)
         bars = ax.bar(pos, np.nan_to_num(vals), color=colors, zorder=2)
         for bar, j in zip(bars, judged, strict=True):
             if not j:
                 bar.set_hatch("//")
         if gap is not None and top is not None and len(judged_vals) >= 2:
-            ax.axhspan(max(top - gap, 0.0), top, color="#55a868", alpha=0.25, zorder=0, linewidth=0)
+            lo, hi = (top, top + gap) if lower else (max(top - gap, 0.0), top)
+            ax.axhspan(lo, hi, color="#55a868", alpha=0.25, zorder=0, linewidth=0)
             seen.add("gap")
         if limit is not None:
             ax.axhline(limit, color="black", linestyle="--", linewidth=1, zorder=3)
@@ -301,13 +303,15 @@ def plot_cohort_metrics(
         ax.set_xlabel(f"{_short(report['cohort'], 30)} group", fontsize=9)
         ax.set_ylabel("rows" if panel == "rows" else panel.replace("_", " "), fontsize=9)
         if panel != "rows":
-            ax.set_ylim(0, 1.05)
+            ax.set_ylim(
+                *metric_axis(panel, [*vals, limit, None if gap is None or top is None else top + gap])
+            )
     legend = {
         "ok": Patch(color=OK_COLOR, label="judged group"),
         "breach": Patch(color=BREACH_COLOR, label="breach"),
         "small": Patch(facecolor=NOT_JUDGED_COLOR, hatch="//", label="not judged (too few rows)"),
-        "gap": Patch(color="#55a868", alpha=0.25, label="allowed gap below the best group"),
-        "min": Line2D([], [], color="black", linestyle="--", label="minimum (metric, or rows to be judged)"),
+        "gap": Patch(color="#55a868", alpha=0.25, label="allowed gap from the best group"),
+        "min": Line2D([], [], color="black", linestyle="--", label="bound (metric, or rows to be judged)"),
     }
     fig.legend(
         handles=[h for k, h in legend.items() if k in seen], loc="outside lower center", ncol=3, fontsize=8
@@ -446,9 +450,14 @@ def plot_baseline(results: Sequence[CheckResult], metric: str) -> Any:
 
 
 def plot_curves(y_true: Any, scores: Mapping[str, Any], task: str = "binary_classification") -> Any:
-    """ROC curves (binary classification) or absolute-error curves (regression), one per model."""
+    """ROC curves (binary classification), top-k accuracy curves (multiclass) or
+    absolute-error curves (regression), one per model."""
     import numpy as np
 
+    if task == "multiclass_classification":
+        from .monitoring_classes import plot_top_k
+
+        return plot_top_k(y_true, scores)
     fig, (ax,) = figure(height=3.6, width=6.0)
     y = np.asarray(y_true)
     if task == "binary_classification":

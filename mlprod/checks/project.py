@@ -189,7 +189,9 @@ class Project(ConcernChecks, GovernanceChecks, QualityChecks):
         )
 
     def threshold(self) -> float:
-        return float(self.model_cfg.get("threshold", 0.5))
+        """The binary decision threshold (other tasks have none: the value is then unused)."""
+        value = self.model_cfg.get("threshold")
+        return 0.5 if value is None else float(value)
 
     # --- the pipeline, run on samples ------------------------------------------------------
 

@@ -45,6 +45,8 @@ def evaluation_config(spec: Spec) -> dict[str, Any]:
         "prediction_drift": dump(det.prediction_drift) if det is not None else None,
         "explainability": dump(spec.explainability),
         "infrastructure": dump(spec.infrastructure),
+        # the previous version whose class transitions a multiclass card shows
+        "collaboration": dump(spec.collaboration.regression) if spec.collaboration is not None else None,
     }
 
 

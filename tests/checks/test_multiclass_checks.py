@@ -306,3 +306,24 @@ def test_explanations_of_the_predicted_class(fitted):
     flat = class_score_fn(lambda Z: predict_scores(const, Z, "predict_proba", multiclass=True), X)
     means, stds = permutation_stats(const, X, None, score_change_scorer(flat, X), seed=0)
     assert not check_importances_informative(means, stds).passed
+
+
+def test_repeatable_compares_every_class_probability(fitted):
+    from mlprod.checks.determinism import check_repeatable
+
+    df, model, _ = fitted
+    X = df[["x1", "x2", "noise"]]
+
+    def steady(Z):
+        return predict_scores(model, Z, "predict_proba", multiclass=True)
+
+    ok = check_repeatable(steady, X, 3, 0.0)
+    assert ok.passed and ok.details["rows"] == len(X)
+    rng = np.random.default_rng(0)
+
+    def jittery(Z):  # one class probability moves between calls; the label rarely does
+        P = np.asarray(steady(Z)).copy()
+        P[:, 1] += rng.normal(0, 1e-6, len(P))
+        return ClassProba(P, CLASSES)
+
+    assert not check_repeatable(jittery, X, 3, 1e-9).passed
