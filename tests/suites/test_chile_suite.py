@@ -61,7 +61,7 @@ def test_end_to_end_evaluate_monitor_ci_run_and_score_20(prepared_chile: Path, t
         pytest.skip("the CI job runs on a clone of HEAD: needs git")
     root = tmp_path / "chile"
     shutil.copytree(prepared_chile, root, ignore=IGNORE)
-    for args in (["validate"], ["evaluate"], ["monitor", "--notebook", "drift"]):
+    for args in (["validate"], ["evaluate"], ["monitor"]):
         proc = mlprod(root, *args)
         assert proc.returncode == 0, f"mlprod {' '.join(args)}:\n{proc.stdout}\n{proc.stderr}"
     card = (root / "MODEL_CARD.md").read_text(encoding="utf-8")

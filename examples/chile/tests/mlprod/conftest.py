@@ -41,7 +41,7 @@ CONFIG = {
         "load": "chile.model:load_model",
         "artifact": "models/model.joblib",
         "predict": "predict_proba",
-        "threshold": 0.5,
+        "threshold": None,
     },
     "stages": {
         "ingest": {"run": "chile.pipeline:ingest", "inputs": ["train"]},

@@ -2,8 +2,9 @@
 # Regenerate with: mlprod generate
 """Implicit bias and input drift: per-cohort quality, fairness gaps and drift.
 
-Cohort metrics are computed on FAIRNESS_DATASET with the model's threshold; groups with
-fewer than MIN_COHORT_ROWS rows are reported, not judged.
+Cohort metrics are computed on FAIRNESS_DATASET with each row's predicted class (the most
+probable); parity and odds take each class against the rest and report the largest
+difference. Groups with fewer than MIN_COHORT_ROWS rows are reported, not judged.
 
 Drift compares the current data with the reference, per feature (the statistic, never a
 p-value), and within the groups of each cohort that have at least
