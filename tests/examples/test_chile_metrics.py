@@ -86,3 +86,50 @@ def test_per_group_metrics_equal_sklearn(
         rows = codes == i
         theirs = sklearn_metrics(y[rows], proba[rows])
         assert_equal(ours[i], theirs, f"{column}={group}")
+
+
+def sig6(value: float) -> float:
+    """A figure as evaluation.json records it: 6 significant digits."""
+    return float(f"{value:.6g}")
+
+
+def test_committed_evaluation_equals_sklearn(scored: tuple[np.ndarray, np.ndarray, pd.DataFrame]) -> None:
+    """The numbers behind the committed model card (.mlprod/evaluation.json) are scikit-learn's."""
+    import json
+
+    from sklearn.dummy import DummyClassifier
+
+    y, proba, test = scored
+    evaluation = json.loads((EXAMPLE / ".mlprod" / "evaluation.json").read_text(encoding="utf-8"))
+    theirs = sklearn_metrics(y, proba)
+    overall = evaluation["overall"]["metrics"]
+    assert overall.keys() <= theirs.keys() and len(overall) == 9
+    for name, value in overall.items():
+        assert value == sig6(theirs[name]), name
+    yhat = np.asarray(CLASSES, dtype=object)[proba.argmax(axis=1)]
+    classes = evaluation["classes"]
+    assert classes["classes"] == CLASSES
+    counts = skm.confusion_matrix(y, yhat, labels=CLASSES)
+    assert classes["confusion"]["counts"] == counts.tolist()
+    for row in classes["per_class"]:
+        label = row["label"]
+        for name in ("precision", "recall", "f1"):
+            assert row[name] == sig6(theirs[f"{name}[{label}]"]), (label, name)
+        assert row["support"] == int((y == label).sum())
+    previous = joblib.load(EXAMPLE / "models" / "registry" / "0.9.0" / "model.joblib")
+    old = previous.predict(test[FEATURES])
+    transitions = classes["transitions"]
+    assert transitions["counts"] == skm.confusion_matrix(old, yhat, labels=CLASSES).tolist()
+    assert transitions["flip_rate"] == sig6(float(np.mean(old != yhat)))
+    # baseline: the model, the previous version and each dummy scored with the same f1_macro
+    baseline = evaluation["baseline"]
+    assert baseline["metric"] == "f1_macro" and baseline["model"] == sig6(theirs["f1_macro"])
+    assert baseline["previous"]["value"] == sig6(skm.f1_score(y, old, average="macro"))
+    train = pd.read_csv(EXAMPLE / "data" / "train.csv")
+    assert [row["strategy"] for row in baseline["strategies"]] == ["prior", "stratified"]
+    for row in baseline["strategies"]:
+        dummy = DummyClassifier(strategy=row["strategy"], random_state=42).fit(train[FEATURES], train["vote"])
+        # scored as the model is: the class of the largest probability (the first on ties)
+        predicted = dummy.classes_[dummy.predict_proba(test[FEATURES]).argmax(axis=1)]
+        value = skm.f1_score(y, predicted, average="macro", zero_division=0)
+        assert row["value"] == sig6(value), row["strategy"]

@@ -189,7 +189,6 @@ def test_a_dummy_model(chile_copy: Path) -> None:
         {
             "test_baseline.py::test_beats_dummy_model[prior]": "prior",
             "test_baseline.py::test_beats_dummy_model[stratified]": "stratified",
-            "test_baseline.py::test_beats_dummy_model[uniform]": "uniform",
             "test_baseline.py::test_no_worse_than_previous_version": "models/registry/0.9.0/model.joblib",
         },
     )
