@@ -94,7 +94,13 @@ def _multiclass_dummy(
         if str(c) in texts:
             out[:, texts.index(str(c))] = proba[:, j]
     if strategy == "uniform":  # uniform over the model's classes, not only those seen in training
+        # Equal probabilities would make every row "predict" the first class (argmax of a tie);
+        # a 1e-9 tilt towards a class drawn uniformly (with the seed) gives the label metrics
+        # scikit-learn's uniform `predict`, and the probability metrics 1/C within 1e-9.
+        drawn = np.random.default_rng(seed).integers(0, len(texts), len(Xe))
         out[:] = 1.0 / len(texts)
+        out[np.arange(len(Xe)), drawn] += 1e-9
+        out /= out.sum(axis=1, keepdims=True)
     return ClassProba(out, list(classes), k=k)
 
 
