@@ -7,6 +7,7 @@ parts render as "not measured" instead of failing generation.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from ._cardfmt import cell, get, items, names, num, ok, sha, table
@@ -40,9 +41,17 @@ KIND_NAMES = {
 }
 
 
+_PER_CLASS = re.compile(r"^(precision|recall|f1)\[(.+)\]$")
+
+
 def metric_name(metric: Any) -> str:
-    """A metric's display name (escaped when unknown)."""
-    return METRIC_NAMES.get(metric, cell(metric)) if isinstance(metric, str) else cell(metric)
+    """A metric's display name (`recall[N]` as "Recall of N"; escaped when unknown)."""
+    if not isinstance(metric, str):
+        return cell(metric)
+    per_class = _PER_CLASS.fullmatch(metric)
+    if per_class:
+        return f"{METRIC_NAMES[per_class.group(1)]} of {cell(per_class.group(2))}"
+    return METRIC_NAMES.get(metric, cell(metric))
 
 
 def ordered(keys: list[Any]) -> list[Any]:

@@ -115,6 +115,7 @@ def _drift(ctx: Context) -> str | None:
         "reference_md": md(d.reference),
         "current_md": md(d.current),
         "target": d.target is not None,
+        "regression": spec.project.task.value == "regression",  # a continuous target: quartiles
         "by_cohort": by_cohort,
         "min_rows_md": md(d.min_rows),
     }

@@ -209,10 +209,12 @@ def skew_table(ref: Any, cur: Any, features: Sequence[str], max_change: float | 
     return highlight(pd.DataFrame(rows, columns=[*columns, "moment_reference", "moment_current"]))
 
 
-def group_table(reports: Sequence[Mapping[str, Any]]) -> Any:
-    """Group sizes of each cohort report, with whether the group is judged."""
+def group_table(reports: Sequence[Mapping[str, Any]], selection: bool = True) -> Any:
+    """Group sizes of each cohort report, with whether the group is judged; with `selection`
+    (binary classifiers: the share predicted positive), each group's selection rate."""
     import pandas as pd
 
+    columns = ["status", "cohort", "group", "rows", "min_rows"] + (["selection_rate"] if selection else [])
     rows = [
         {
             "status": "ok" if g["judged"] else "not judged",
@@ -225,9 +227,7 @@ def group_table(reports: Sequence[Mapping[str, Any]]) -> Any:
         for rep in reports
         for label, g in rep["groups"].items()
     ]
-    return highlight(
-        pd.DataFrame(rows, columns=["status", "cohort", "group", "rows", "min_rows", "selection_rate"])
-    )
+    return highlight(pd.DataFrame(rows, columns=columns))
 
 
 def highlight(df: Any) -> Any:

@@ -122,3 +122,11 @@ def test_notebooks_show_the_confusion_matrix_and_class_recall(wine: Path) -> Non
     assert "## Confusion matrix" in baseline
     assert len(run_notebook(wine, "bias.ipynb")) == 2  # the cohort metrics, then each class's recall
     assert len(run_notebook(wine, "baseline.ipynb")) == 3  # lift bars, top-k curves, confusion matrix
+
+
+def test_per_class_metric_names_read_as_words_and_stay_escaped() -> None:
+    from mlprod.generator.units._card_numbers import metric_name
+
+    assert metric_name("recall[severe]") == "Recall of severe"
+    assert metric_name("f1_macro") == "F1 (macro)"
+    assert metric_name("precision[a|b]") == "Precision of a\\|b"  # a pipe cannot break the table

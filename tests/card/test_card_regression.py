@@ -102,6 +102,10 @@ def test_bias_plot_axis_and_gap_band_for_lower_is_better(regression: Path) -> No
 
 
 def test_continuous_target_is_split_into_quantile_bins(regression: Path) -> None:
+    assert (
+        "split by the quartiles of the reference target"
+        in (regression / "monitoring" / "drift.ipynb").read_text()
+    )
     from mlprod.checks.plot_scales import TARGET_BINS, target_groups
 
     ref = pd.read_csv(regression / "data" / "train.csv")["y"]
@@ -122,3 +126,16 @@ def test_regression_notebooks_run(regression: Path, name: str) -> None:
     from taskkit import run_notebook
 
     assert run_notebook(regression, name)
+
+
+def test_group_table_has_a_selection_rate_for_binary_only() -> None:
+    from mlprod.checks.monitoring import group_table
+
+    report = {
+        "cohort": "sex",
+        "min_rows": 20,
+        "groups": {"a": {"n": 30, "judged": True, "selection_rate": 1.0}},
+    }
+    frame = lambda t: getattr(t, "data", t)  # noqa: E731 - a Styler wraps the DataFrame
+    assert "selection_rate" in frame(group_table([report])).columns
+    assert "selection_rate" not in frame(group_table([report], selection=False)).columns
