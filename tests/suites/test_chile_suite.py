@@ -67,7 +67,6 @@ def test_end_to_end_evaluate_monitor_ci_run_and_score_20(prepared_chile: Path, t
     card = (root / "MODEL_CARD.md").read_text(encoding="utf-8")
     for section in ("Multiclass classification", "### Confusion matrix", "### Class transitions"):
         assert section in card, section
-    # assert "Could not be measured" not in card, card  # TEMP: reason codes of multiclass (mc-checks)
     _git(root, "init", "-q")
     _git(root, "add", "-A")
     _git(root, "commit", "-q", "-m", "chile example")
