@@ -133,3 +133,41 @@ def test_committed_evaluation_equals_sklearn(scored: tuple[np.ndarray, np.ndarra
         predicted = dummy.classes_[dummy.predict_proba(test[FEATURES]).argmax(axis=1)]
         value = skm.f1_score(y, predicted, average="macro", zero_division=0)
         assert row["value"] == sig6(value), row["strategy"]
+
+
+def test_figures_the_readme_quotes_are_measured(scored: tuple[np.ndarray, np.ndarray, pd.DataFrame]) -> None:
+    """examples/chile/README.md explains the thresholds with figures; each is recomputed here."""
+    y, proba, test = scored
+    readme = " ".join((EXAMPLE / "README.md").read_text(encoding="utf-8").split())
+    yhat = np.asarray(CLASSES, dtype=object)[proba.argmax(axis=1)]
+    previous = joblib.load(EXAMPLE / "models" / "registry" / "0.9.0" / "model.joblib")
+    old = previous.predict(test[FEATURES])
+
+    def recall(rows: np.ndarray, label: str) -> float:
+        return float(skm.recall_score(y[rows] == label, yhat[rows] == label))
+
+    def macro_gap(column: str, groups: pd.Series) -> float:
+        values = [
+            skm.recall_score(y[groups == g], yhat[groups == g], average="macro", zero_division=0)
+            for g in groups.unique()
+        ]
+        return float(max(values) - min(values))
+
+    everyone = np.ones(len(y), dtype=bool)
+    ages = pd.cut(test["age"], [18, 30, 45, 60, 71], right=False).astype(str)
+    quoted = {
+        f"macro F1 {skm.f1_score(y, yhat, average='macro'):.3f}",
+        f"accuracy {skm.accuracy_score(y, yhat):.3f}",
+        f"0.9.0: {skm.f1_score(y, old, average='macro'):.3f} and {skm.accuracy_score(y, old):.3f}",
+        f"recall of A {skm.recall_score(y == 'A', old == 'A', zero_division=0):.2f}, "
+        f"1.0.0: {recall(everyone, 'A'):.2f}",
+        f"{100 * np.mean(old != yhat):.1f} % of the test rows change class",
+        f"{100 * recall(test['sex'].to_numpy() == 'F', 'U'):.0f} % of undecided women",
+        f"{100 * recall(test['sex'].to_numpy() == 'M', 'U'):.0f} % of undecided men",
+        f"measured: {macro_gap('sex', test['sex']):.3f} and {macro_gap('age', ages):.3f}",
+    }
+    for figure in quoted:
+        assert figure in readme, figure
+    ps = test["education"].to_numpy() == "PS"
+    assert int(((y == "U") & ps).sum()) == 9 and recall(ps, "U") == 0.0  # "none of the 9 undecided"
+    assert ((old == "N") & (yhat == "Y")).sum() == ((old == "Y") & (yhat == "N")).sum() == 0  # none between
