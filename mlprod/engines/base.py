@@ -174,9 +174,14 @@ class ColumnStats:
 
 @dataclass
 class Scan:
-    """The answer to a `ScanRequest`; each dict holds exactly the requested columns."""
+    """The answer to a `ScanRequest`; each dict holds exactly the requested columns.
+
+    `rank_error` is the rank-error bound that applied to this scan's quantiles (0.0 when
+    they are exact; an engine may be exact on small data and approximate on large).
+    """
 
     rows: int
+    rank_error: float = 0.0
     quantiles: dict[str, np.ndarray] = field(default_factory=dict)
     counts: dict[str, np.ndarray] = field(default_factory=dict)
     values: dict[str, dict[Any, int]] = field(default_factory=dict)
@@ -190,10 +195,13 @@ class Scan:
 def sample_key(seed: int, ident: Any) -> str:
     """The sort key of one row in a seeded sample: md5 hex of f"{seed}:{ident}".
 
-    `ident` is the id column's value as text (integers as digits, strings as is) or, with
-    no id column, the 0-based row number in the table's order (files of a glob in sorted
-    order, rows in file order). Every engine computes the same key (md5 exists in SQL
-    and Spark), so every engine draws the same rows: the `n` with the smallest keys.
+    `ident` is the id column's value as text: integers, and integral floats (an integer
+    column with missing values read as float), as plain digits ("42", never "42.0"),
+    strings as they are, a missing id as "None"; with no id column, the 0-based row number
+    in the table's order (files of a glob in sorted order, rows in file order). Every
+    engine computes the same key (md5 exists in SQL and Spark), so every engine draws the
+    same rows: the `n` with the smallest keys, in key order (ids should be unique; rows
+    with equal keys are ordered by the engine).
     """
     return hashlib.md5(f"{seed}:{ident}".encode(), usedforsecurity=False).hexdigest()
 
