@@ -29,7 +29,9 @@ Conventions shared by every method
   compile them to their own expressions with quoted identifiers and bound parameters
   (pandas: vectorised masks; duckdb: `"col" < ?` with parameters; spark: `F.col(c) < F.lit(v)`).
   A missing value never matches a filter, whatever the op (`!=` and `not_in` included):
-  SQL three-valued logic with NULL/NaN treated as unknown, i.e. false.
+  SQL three-valued logic with NULL/NaN treated as unknown, i.e. false. A `Not(filters)`
+  item matches exactly the rows its filters' conjunction does not (missing included):
+  SQL `NOT coalesce(<conjunction>, FALSE)`.
 - **Group keys** (`Key`): `Col(column)` (one group per value, key = the value or None),
   `Bucket(column, edges)` (left-closed [edges[i], edges[i+1]): key = i, and -1 for values
   outside the edges or missing: a spec cohort's `bins`), `Match(where)` (key True/False: a
@@ -85,7 +87,17 @@ class Filter:
         return cls(str(d["column"]), str(d["op"]), d.get("value"))
 
 
-Where = tuple[Filter, ...]
+@dataclass(frozen=True)
+class Not:
+    """Rows that do NOT match every filter of `where` (a missing value counts as not matching).
+
+    The complement of a `where` cohort ("rest"); an item of a `Where` beside `Filter`s.
+    """
+
+    where: tuple[Filter, ...]
+
+
+Where = tuple[Filter | Not, ...]
 
 
 def where_of(items: Sequence[Mapping[str, Any] | Filter] | None) -> Where:

@@ -21,7 +21,20 @@ from typing import Any
 
 import numpy as np
 
-from .base import Bucket, Col, ColumnStats, Engine, EngineError, Key, Match, Scan, ScanRequest, Table, Where
+from .base import (
+    Bucket,
+    Col,
+    ColumnStats,
+    Engine,
+    EngineError,
+    Key,
+    Match,
+    Not,
+    Scan,
+    ScanRequest,
+    Table,
+    Where,
+)
 
 #: Rank error of DuckDB's approx_quantile (t-digest) as measured on normal, log-normal,
 #: heavy-tailed and zero-inflated columns of 1M-20M rows, with a 5x margin (docs/engines.md).
@@ -115,6 +128,9 @@ class DuckDBTable(Table):
         """SQL for every filter of `where` (TRUE when empty), appending bound values to `params`."""
         parts = []
         for f in where:
+            if isinstance(f, Not):
+                parts.append(f"(NOT coalesce({self.cond(f.where, params)}, FALSE))")
+                continue
             q = qi(f.column)
             if f.op in ("in", "not_in"):
                 values = list(f.value) if isinstance(f.value, tuple | list) else [f.value]

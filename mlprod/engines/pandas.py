@@ -17,7 +17,20 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .base import Bucket, Col, ColumnStats, Engine, EngineError, Key, Match, Scan, ScanRequest, Table, Where
+from .base import (
+    Bucket,
+    Col,
+    ColumnStats,
+    Engine,
+    EngineError,
+    Key,
+    Match,
+    Not,
+    Scan,
+    ScanRequest,
+    Table,
+    Where,
+)
 
 _LOOP_MAX = 16  # up to this many thresholds, one vectorised comparison each beats searchsorted
 
@@ -100,6 +113,9 @@ def filter_mask(df: pd.DataFrame, where: Where) -> np.ndarray:
     """Rows matching every filter; a missing value matches nothing."""
     mask = np.ones(len(df), dtype=bool)
     for f in where:
+        if isinstance(f, Not):
+            mask &= ~filter_mask(df, f.where)
+            continue
         if f.column not in df.columns:
             raise EngineError(f"unknown column {f.column!r} in a filter")
         s = df[f.column]

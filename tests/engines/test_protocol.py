@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from enginekit import engine_params, make_engine, mixed_frame
 
-from mlprod.engines import Bucket, Col, Filter, Match, ScanRequest, sample_key
+from mlprod.engines import Bucket, Col, Filter, Match, Not, ScanRequest, sample_key
 
 N = 20_000
 
@@ -106,6 +106,8 @@ def test_filters_never_match_missing(table, frame):
     assert notin == (frame["cat"].notna() & (frame["cat"] != "a")).sum()
     both = table.row_count((Filter("age", ">=", 30), Filter("cat", "in", ["a", "b"])))
     assert both == ((frame["age"] >= 30) & frame["cat"].isin(["a", "b"])).sum()
+    rest = table.row_count((Not((Filter("age", ">=", 30), Filter("cat", "in", ["a", "b"]))),))
+    assert rest == N - both
 
 
 def test_group_counts(table, frame):
