@@ -36,6 +36,7 @@ from typing import Any
 
 from .base import (
     DEFAULT_SAMPLE_ROWS,
+    EXACT_ROWS,
     OPS,
     Bucket,
     Col,
@@ -57,6 +58,7 @@ from .base import (
 __all__ = [
     "DEFAULT_SAMPLE_ROWS",
     "ENGINES",
+    "EXACT_ROWS",
     "OPS",
     "Bucket",
     "Col",

@@ -56,6 +56,9 @@ import numpy as np
 
 OPS = ("==", "!=", "<", "<=", ">", ">=", "in", "not_in")
 KINDS = ("numeric", "bool", "text", "datetime", "other")
+#: Engines compute exact quantiles (linear interpolation, as numpy) when the scanned rows are
+#: at most this many (duckdb `quantile_cont`, spark `percentile`), approximate ones above it.
+EXACT_ROWS = 1_000_000
 #: Rows model-based checks draw through the engine when `data.sample_rows` is unset.
 DEFAULT_SAMPLE_ROWS = 200
 
@@ -141,8 +144,10 @@ class ScanRequest:
     """Aggregates over many columns, answered in one pass where the engine can.
 
     - `quantiles`: {numeric column: probabilities in [0, 1]} -> quantiles of the non-missing
-      values, linear interpolation (numpy's default) when exact; within
-      `Engine.rank_error` of the exact rank otherwise. All-missing -> NaN.
+      values: exact with linear interpolation (numpy's default) when the scanned rows are at
+      most `EXACT_ROWS` (so engines agree exactly on data of that size); above it they may
+      be approximate, within `Engine.rank_error` of the exact rank (`Scan.rank_error` says
+      which applied). All-missing -> NaN.
     - `thresholds`: {numeric column: sorted ascending floats t_0 < ... < t_{k-1}} -> counts
       of non-missing values in (-inf, t_0], (t_0, t_1], ..., (t_{k-1}, inf), then the
       missing count: an array of k + 2 exact counts. (A left-closed boundary `x < v` is

@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from .base import (
+    EXACT_ROWS,
     Bucket,
     Col,
     ColumnStats,
@@ -361,7 +362,7 @@ class DuckDBEngine(Engine):
     rank_error = APPROX_RANK_ERROR
 
     def __init__(
-        self, database: str | None = None, exact_rows: int = 1_000_000, threads: int | None = None
+        self, database: str | None = None, exact_rows: int = EXACT_ROWS, threads: int | None = None
     ) -> None:
         import duckdb
 
