@@ -111,6 +111,8 @@ def kind_of(sql_type: str) -> str:
 class DuckDBTable(Table):
     """A table over a DuckDB relation (a file reader, a catalog table or a registered frame)."""
 
+    engine: DuckDBEngine
+
     def __init__(
         self,
         engine: DuckDBEngine,
@@ -274,8 +276,8 @@ class DuckDBTable(Table):
         few = [c for c, k in request.few.items() if (distincts.get(c) or 0) <= 2 * k + 16]
         exact_few = self._few(few, request.where) if few else {}
         for c, k in request.few.items():
-            vc = exact_few.get(c)
-            out.few[c] = vc if vc is not None and len(vc) <= k else None
+            fv = exact_few.get(c)
+            out.few[c] = fv if fv is not None and len(fv) <= k else None
         for c in request.stats:
             n_valid = int(got["sn", c])
             st = ColumnStats(
