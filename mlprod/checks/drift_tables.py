@@ -329,3 +329,27 @@ def noise_reason(noise: Noise, limit: float) -> str:
         f"{noise.n} reference / {noise.m} current rows, above the bound {limit:g}; "
         f"judgeable from {each} rows on each side{more}"
     )
+
+
+def target_drift(
+    ref: Table, cur: Table, target: str, method: str = "psi", max: float = 0.2, bins: int = 10
+) -> CheckResult:
+    """Drift of the target over engine tables, as `drift.check_target_drift`.
+
+    Categorical unless numeric with more than 20 distinct values (an exact few-values test);
+    KS on a categorical target becomes PSI.
+    """
+    for side, t in (("reference", ref), ("current", cur)):
+        if target not in t.kinds():
+            msg = f"target drift: data set {t.name} ({side}) has no target column {target!r}"
+            return CheckResult("bias", "target_drift", False, msg, None, float(max), target)
+    kind = "categorical"
+    if ref.kinds()[target] == "numeric":
+        few = ref.scan(ScanRequest(few={target: 20})).few[target]
+        kind = "categorical" if few is not None else "numeric"
+    if kind == "categorical" and method == "ks":
+        method = "psi"  # KS is for numeric columns; a class label drifts by its shares
+    task = Task(
+        target, f"target {target}", target, method, float(max), int(bins), kind, "bias", "target_drift"
+    )
+    return table_drift(ref, cur, [task])[0]
