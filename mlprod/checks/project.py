@@ -109,6 +109,10 @@ class Project(ConcernChecks, GovernanceChecks, QualityChecks):
 
         return self._cached(("table", name), open_table)
 
+    def data_for_checks(self, name: str) -> Any:
+        """What a data-only check reads: the DataFrame on pandas, else the engine table (never a sample)."""
+        return self.dataset(name) if self.engine_name(name) == "pandas" else self.table(name)
+
     def dataset(self, name: str) -> Any:
         """The data set `name` as a DataFrame (loaded once).
 
