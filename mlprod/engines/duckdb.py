@@ -383,6 +383,28 @@ class DuckDBTable(Table):
                 out[tuple(_py(v) for v in r[:-1])] = int(r[-1])
         return out
 
+    def score_histograms(
+        self, score: str, edges: Sequence[float], keys: Sequence[Key] = (), where: Where = ()
+    ) -> dict[tuple[Any, ...], np.ndarray]:
+        """As `Table.score_histograms`, with one `histogram()` per group instead of a bucket expression."""
+        params: list[Any] = []
+        exprs = [self.key_sql(k, params) for k in keys]
+        cond = self.cond(where, params)
+        below = [float(np.nextafter(float(e), -np.inf)) for e in edges]  # x < e as x <= below
+        x = self._clean(score, True)
+        inner = ", ".join([*(f"{e} AS k{i}" for i, e in enumerate(exprs)), f"{x} AS __s"])
+        outer = ", ".join([*(f"k{i}" for i in range(len(exprs))), f"histogram(__s, {floats_list(below)})"])
+        group = f" GROUP BY {', '.join(f'k{i}' for i in range(len(exprs)))}" if exprs else ""
+        rows = self._run(
+            f"SELECT {outer} FROM (SELECT {inner} FROM {self.source} WHERE {cond}){group}", params
+        )
+        out: dict[tuple[Any, ...], np.ndarray] = {}
+        for r in rows:
+            hist = r[-1] or {}
+            cum = np.array([float(hist.get(b, 0)) for b in below])  # counts in (below[i-1], below[i]]
+            out[tuple(_py(v) for v in r[:-1])] = cum[1:]
+        return out
+
     def candidates(self, column: str, pattern: str, where: Where = ()) -> dict[str, int]:
         params: list[Any] = []
         cond = self.cond(where, params)
