@@ -269,13 +269,14 @@ def _finish(p: _Plan, ref: Table, cur: Table, r1: Scan, r2: Scan, c1: Scan, wher
             else:
                 bl = p.boundaries or []
                 b = Bins(r2.counts[c], c1.counts[c], _boundary_labels(bl), "quantiles")
-            rc, cc = b.ref, b.cur
+            rc, cc, bin_labels = b.ref, b.cur, b.labels
             extra |= {"bins": b.kind, "labels": b.labels[:50]}
             if r1.rank_error and b.kind == "quantiles":
                 extra["rank_error"] = r1.rank_error
         context = f"reference mean {rs['mean']:.4g}, current mean {cs['mean']:.4g}"
     else:
         rc, cc, labels = category_bins(r2.values[c], c1.values[c])
+        bin_labels = labels
         rs, cs = categorical_summary(rc, labels), categorical_summary(cc, labels)
         for side, s in (("reference", rs), ("current", cs)):
             if s["missing"] == s["n"]:
@@ -289,12 +290,30 @@ def _finish(p: _Plan, ref: Table, cur: Table, r1: Scan, r2: Scan, c1: Scan, wher
             else f"{cs['categories']} categories"
         )
     if t.method != "ks":
+        extra["shares"] = bin_shares(rc, cc, bin_labels)
         value = STATISTICS[t.method](rc, cc)
         noise = noise_from_counts(t.method, rc, cc)
         if t.method == "chi2":
             stat, pv = chi2_from_counts(rc, cc)
             extra |= {"chi2": stat, "p_value": pv}
     return judge(t, label, value, noise, base | {"statistic": value, "ref": rs, "cur": cs} | extra, context)
+
+
+def bin_shares(rc: np.ndarray, cc: np.ndarray, labels: list[str], top: int = 30) -> dict[str, Any]:
+    """The compared bins as shares of each side (what the notebooks plot for engine tables):
+    in bin order, or the `top` largest bins (by the larger share) when there are more."""
+    r = rc / rc.sum() if rc.sum() else rc.astype(float)
+    c = cc / cc.sum() if cc.sum() else cc.astype(float)
+    order = np.arange(len(labels))
+    if len(labels) > top:
+        order = np.sort(np.argsort(-np.maximum(r, c), kind="stable")[:top])
+    return {
+        "labels": [str(labels[i]) for i in order],
+        "reference": [float(r[i]) for i in order],
+        "current": [float(c[i]) for i in order],
+        "shown": len(order),
+        "of": len(labels),
+    }
 
 
 def judge(

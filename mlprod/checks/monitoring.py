@@ -17,6 +17,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from .monitoring_aggregates import frames, plot_bin_shares, plot_distribution, skew_table_for
 from .monitoring_plots import (
     BREACH_COLOR,
     NOT_JUDGED_COLOR,
@@ -254,6 +255,7 @@ __all__ = [
     "figure",
     "find_root",
     "flatten",
+    "frames",
     "group_table",
     "highlight",
     "informational",
@@ -261,10 +263,12 @@ __all__ = [
     "log_latency",
     "open_project",
     "plot_baseline",
+    "plot_bin_shares",
     "plot_budgets",
     "plot_cohort_metrics",
     "plot_curves",
     "plot_densities",
+    "plot_distribution",
     "plot_drift_statistics",
     "plot_latency",
     "plot_skewness",
@@ -275,6 +279,7 @@ __all__ = [
     "save",
     "show",
     "skew_table",
+    "skew_table_for",
     "status",
 ]
 
