@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from mlprod.engines import Bucket, Col, Filter, Match, Not, Table, Where, where_of
 from mlprod.errors import UsageError
 
 OPS = ("==", "!=", "<", "<=", ">", ">=", "in", "not_in")
@@ -181,4 +182,102 @@ def cohort_groups(df: pd.DataFrame, cohort: Mapping[str, Any]) -> Groups:
         return _by_groups(df, name, cohort["by"], cohort.get("bins"))
     if cohort.get("where"):
         return _where_groups(df, name, cohort["where"])
+    raise CohortError(f"cohort {name}: needs `by` or `where`")
+
+
+# --- cohorts over engine tables (mlprod.engines) --------------------------------------------
+
+
+@dataclass(frozen=True)
+class TableGroups:
+    """The groups of one cohort over an engine table: sizes from one grouped count, a filter per group."""
+
+    name: str
+    labels: list[str]
+    sizes: dict[str, int]
+    filters: dict[str, Where]  # the rows of each group, as structured filters
+    unbinned: int = 0
+    kind: str = "by"
+    column: str | None = None
+
+    def describe(self, label: str) -> str:
+        """Human name of a group, as `Groups.describe`."""
+        if self.kind == "where":
+            return self.name if label == self.name else f"not {self.name}"
+        return f"{self.name}={label}"
+
+
+def _table_column(kinds: Mapping[str, str], column: str, cohort: str) -> str:
+    if column in kinds:
+        return kinds[column]
+    available = list(kinds)
+    close = difflib.get_close_matches(column, available, n=1)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    shown = ", ".join(available[:30]) + (" ..." if len(available) > 30 else "")
+    raise UnknownColumnError(f"cohort {cohort}: unknown column {column!r}{hint} Available columns: {shown}")
+
+
+def _check_filter_types(kind: str, f: Mapping[str, Any], cohort: str) -> None:
+    """As `_check_types`, from the column's engine kind."""
+    op, value = f["op"], f.get("value")
+    if op not in OPS:
+        raise CohortError(f"cohort {cohort}: unknown op {op!r} (use one of {', '.join(OPS)})")
+    if op not in ("in", "not_in") and isinstance(value, list | tuple):
+        raise CohortError(f"cohort {cohort}: op {op!r} on {f['column']} needs a single value, got a list")
+    if op not in ("==", "!=", "in", "not_in"):
+        return
+    for v in value if isinstance(value, list | tuple) else [value]:
+        number = isinstance(v, int | float) and not isinstance(v, bool)
+        if (kind == "numeric" and isinstance(v, str)) or (kind == "text" and number):
+            have = "numbers" if kind == "numeric" else "text"
+            fix = f"write {v!r} as a number" if kind == "numeric" else f'quote it ("{v}")'
+            raise CohortError(
+                f"cohort {cohort}: column {f['column']} holds {have}, so {op} {v!r} matches no row: {fix}"
+            )
+
+
+def table_groups(table: Table, cohort: Mapping[str, Any]) -> TableGroups:
+    """Groups of an engine table for one cohort spec dict `{name, by, bins, where}` (as `cohort_groups`)."""
+    name = str(cohort.get("name", "cohort"))
+    kinds = table.kinds()
+    if cohort.get("by"):
+        column = str(cohort["by"])
+        kind = _table_column(kinds, column, name)
+        bins = cohort.get("bins")
+        if bins is None:
+            counts = table.group_counts([Col(column)])
+            values = sorted(k[0] for k in counts if k[0] is not None)
+            labels = [str(v) for v in values]
+            return TableGroups(
+                name,
+                labels,
+                {str(v): counts[(v,)] for v in values},
+                {str(v): (Filter(column, "==", v),) for v in values},
+                0,
+                "by",
+                column,
+            )
+        edges = sorted(float(b) for b in bins)
+        if len(edges) < 2 or len(set(edges)) != len(edges):
+            raise CohortError(
+                f"cohort {name}: bins need at least two distinct increasing edges, got {list(bins)}"
+            )
+        if kind != "numeric":
+            raise CohortError(f"cohort {name}: bins need a numeric column, but {column} holds {kind}")
+        counts = table.group_counts([Bucket(column, tuple(edges))])
+        pairs = list(itertools.pairwise(edges))
+        labels = [f"[{format_edge(a)}, {format_edge(b)})" for a, b in pairs]
+        filters: dict[str, Where] = {
+            lab: (Filter(column, ">=", a), Filter(column, "<", b))
+            for lab, (a, b) in zip(labels, pairs, strict=True)
+        }
+        sizes = {lab: counts.get((i,), 0) for i, lab in enumerate(labels)}
+        return TableGroups(name, labels, sizes, filters, counts.get((-1,), 0), "bins", column)
+    if cohort.get("where"):
+        for f in cohort["where"]:
+            _check_filter_types(_table_column(kinds, str(f["column"]), name), f, name)
+        where = where_of(cohort["where"])
+        counts = table.group_counts([Match(where)])
+        sizes = {name: counts.get((True,), 0), "rest": counts.get((False,), 0)}
+        return TableGroups(name, [name, "rest"], sizes, {name: where, "rest": (Not(where),)}, 0, "where")
     raise CohortError(f"cohort {name}: needs `by` or `where`")

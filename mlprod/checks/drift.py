@@ -28,21 +28,18 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .cohorts import cohort_groups
-from .drift_noise import Noise, ks_noise, noise_from_counts
+from mlprod.engines import ColumnStats, ScanRequest, Where
+
+from .cohorts import table_groups
 from .drift_stats import (
     EPS,
     MISSING,
-    STATISTICS,
-    _floats,
-    _valid,
+    bowley_from_quartiles,
     categorical_histograms,
-    chi2_from_counts,
     chi2_test,
     is_numeric,
     js_distance,
     ks_statistic,
-    numeric_bins,
     numeric_histograms,
     psi_categorical,
     psi_numeric,
@@ -50,6 +47,7 @@ from .drift_stats import (
     skew_change,
     skewness,
 )
+from .drift_tables import LABELS, Task, as_table, table_drift
 from .results import CheckResult, distinct
 
 __all__ = [
@@ -72,27 +70,9 @@ __all__ = [
     "skew_change",
     "skewness",
 ]
-LABELS = {"psi": "PSI", "ks": "KS D", "jensenshannon": "Jensen-Shannon distance", "chi2": "chi-square w"}
 
 
 # --- one column -> one result ----------------------------------------------------------
-
-
-def _numeric_summary(x: np.ndarray) -> dict[str, Any]:
-    v = _valid(x)
-    out: dict[str, Any] = {"n": int(x.size), "missing": int(x.size - v.size)}
-    if v.size:
-        lo, hi = float(v.min()), float(v.max())
-        out |= {"mean": float(v.mean()), "std": float(v.std()), "min": lo, "max": hi, "constant": lo == hi}
-    return out
-
-
-def _categorical_summary(counts: np.ndarray, labels: list[str]) -> dict[str, Any]:
-    total = float(counts.sum())
-    order = np.argsort(-counts, kind="stable")[:5]
-    top = {labels[i]: float(counts[i] / total) for i in order if counts[i] > 0} if total else {}
-    missing = int(counts[labels.index(MISSING)]) if MISSING in labels else 0
-    return {"n": int(total), "missing": missing, "categories": int((counts > 0).sum()), "top": top}
 
 
 def _column_drift(
@@ -108,98 +88,11 @@ def _column_drift(
     subject: str,
     kind: str | None = None,
 ) -> CheckResult:
-    """Drift of one column; every degenerate input gives an explicit result."""
-    kind = kind or ("numeric" if is_numeric(ref) else "categorical")
-    label = LABELS.get(method, method)
-    base = {"method": method, "kind": kind}
-
-    def fail(why: str, **details: Any) -> CheckResult:
-        return CheckResult(
-            concern,
-            check,
-            False,
-            f"{label} drift of {name}: {why}",
-            None,
-            float(limit),
-            subject,
-            base | details,
-        )
-
-    if method not in LABELS:
-        return fail(f"unknown method {method!r} (use {', '.join(LABELS)})")
-    if len(ref) == 0 or len(cur) == 0:
-        return fail(f"no rows ({len(ref)} reference, {len(cur)} current)")
-    if kind == "numeric" and not is_numeric(cur):
-        return fail(f"numeric in the reference but {cur.dtype} in the current data")
-    extra: dict[str, Any] = {}
-    if kind == "numeric":
-        r, c = _floats(ref), _floats(cur)
-        rs, cs = _numeric_summary(r), _numeric_summary(c)
-        for side, s in (("reference", rs), ("current", cs)):
-            if s["missing"] == s["n"]:
-                return fail(f"all {s['n']} {side} values are missing", ref=rs, cur=cs)
-        if method == "ks":
-            value = ks_statistic(r, c)
-            noise = ks_noise(int(r.size - rs["missing"]), int(c.size - cs["missing"]))
-        else:
-            b = numeric_bins(r, c, bins)
-            rc, cc = b.ref, b.cur
-            extra |= {"bins": b.kind, "labels": b.labels[:50]}
-        context = f"reference mean {rs['mean']:.4g}, current mean {cs['mean']:.4g}"
-    else:
-        if method == "ks":
-            return fail("KS applies to numeric columns only; use psi, chi2 or jensenshannon")
-        rc, cc, labels = categorical_histograms(ref, cur)
-        rs, cs = _categorical_summary(rc, labels), _categorical_summary(cc, labels)
-        for side, s in (("reference", rs), ("current", cs)):
-            if s["missing"] == s["n"]:
-                return fail(f"all {s['n']} {side} values are missing", ref=rs, cur=cs)
-        unseen = [labels[i] for i in np.flatnonzero((rc == 0) & (cc > 0))]
-        share = float(cc[(rc == 0) & (cc > 0)].sum() / cc.sum())
-        extra["unseen"] = {"categories": unseen[:20], "share": share}
-        context = (
-            f"{share:.1%} of current rows in {len(unseen)} unseen categor{'y' if len(unseen) == 1 else 'ies'}"
-            if unseen
-            else f"{cs['categories']} categories"
-        )
-    if method != "ks":
-        value = STATISTICS[method](rc, cc)
-        noise = noise_from_counts(method, rc, cc)
-        if method == "chi2":
-            stat, p = chi2_from_counts(rc, cc)
-            extra |= {"chi2": stat, "p_value": p}
-    extra["noise"] = _noise_details(noise)
-    details = base | {"statistic": value, "ref": rs, "cur": cs} | extra
-    if math.isnan(value):
-        return fail("could not be measured (NaN)", **details)
-    if not noise.p95 <= limit:
-        msg = f"{label} drift of {name} not judged: {_noise_reason(noise, limit)}"
-        return CheckResult(
-            concern, check, True, msg, float(value), float(limit), subject, details, judged=False
-        )
-    ok = value <= limit
-    rel = "<=" if ok else ">"
-    shown, bound = distinct(value, limit)
-    msg = (
-        f"{label} drift of {name} is {shown} {rel} {bound} ({context}; "
-        f"{noise.p95:.2g} with no drift at {noise.n} / {noise.m} rows)"
-    )
-    return CheckResult(concern, check, ok, msg, float(value), float(limit), subject, details)
-
-
-def _noise_details(noise: Noise) -> dict[str, Any]:
-    return {"p95": noise.p95, "how": noise.how, "n_ref": noise.n, "n_cur": noise.m}
-
-
-def _noise_reason(noise: Noise, limit: float) -> str:
-    """Why a bound is inside the noise, and the rows that would make it judgeable."""
-    each, beside = noise.rows_needed(limit)
-    more = f" (or {beside} current rows beside these {noise.n} reference rows)" if beside else ""
-    return (
-        f"with no drift at all it reaches {noise.p95:.3g} (95th percentile, {noise.how}) at "
-        f"{noise.n} reference / {noise.m} current rows, above the bound {limit:g}; "
-        f"judgeable from {each} rows on each side{more}"
-    )
+    """Drift of one column (two in-memory series), through the shared aggregate finish."""
+    r = as_table(pd.DataFrame({"v": pd.Series(ref).reset_index(drop=True)}), "reference")
+    c = as_table(pd.DataFrame({"v": pd.Series(cur).reset_index(drop=True)}), "current")
+    task = Task("v", name, subject, method, float(limit), int(bins), kind, concern, check)
+    return table_drift(r, c, [task])[0]
 
 
 def _spec(d: Mapping[str, Any] | None, default_max: float) -> tuple[str, float, int]:
@@ -208,69 +101,80 @@ def _spec(d: Mapping[str, Any] | None, default_max: float) -> tuple[str, float, 
 
 
 def feature_drift(
-    ref_df: pd.DataFrame,
-    cur_df: pd.DataFrame,
+    ref_df: Any,
+    cur_df: Any,
     features: Sequence[str],
     *,
     numeric: Mapping[str, Any] | None = None,
     categorical: Mapping[str, Any] | None = None,
     concern: str = "bias",
     where: str = "",
+    rows: Where = (),
 ) -> list[CheckResult]:
-    """One drift result per feature; `numeric`/`categorical` are the spec dicts {method, max, bins}."""
-    out: list[CheckResult] = []
-    for f in features:
-        absent = [side for side, df in (("reference", ref_df), ("current", cur_df)) if f not in df.columns]
-        spec = numeric if f in ref_df.columns and is_numeric(ref_df[f]) else categorical
+    """One drift result per feature; `numeric`/`categorical` are the spec dicts {method, max, bins}.
+
+    `ref_df`/`cur_df` are pandas DataFrames or engine tables (mlprod.engines); all features
+    are measured in three aggregate scans (drift_tables.py). `rows` restricts both sides
+    (a cohort's group); `where` is the text appended to each subject.
+    """
+    ref, cur = as_table(ref_df, "reference"), as_table(cur_df, "current")
+    rk, ck = ref.kinds(), cur.kinds()
+    out: dict[int, CheckResult] = {}
+    tasks: list[tuple[int, Task]] = []
+    for i, f in enumerate(features):
+        absent = [side for side, k in (("reference", rk), ("current", ck)) if f not in k]
+        spec = numeric if rk.get(f) == "numeric" else categorical
         method, limit, bins = _spec(spec, 0.2)
         subject = f"{f}{where}"
         if absent:
             sides = " and ".join(absent)
             msg = f"{LABELS.get(method, method)} drift of {subject}: column missing from the {sides} data"
-            out.append(
-                CheckResult(concern, "feature_drift", False, msg, None, limit, subject, {"method": method})
+            out[i] = CheckResult(
+                concern, "feature_drift", False, msg, None, limit, subject, {"method": method}
             )
             continue
-        out.append(
-            _column_drift(
-                subject,
-                ref_df[f],
-                cur_df[f],
-                method,
-                limit,
-                bins,
-                concern=concern,
-                check="feature_drift",
-                subject=subject,
-            )
-        )
-    return out
+        tasks.append((i, Task(f, subject, subject, method, limit, bins, None, concern, "feature_drift")))
+    for (i, _), r in zip(tasks, table_drift(ref, cur, [t for _, t in tasks], rows), strict=True):
+        out[i] = r
+    return [out[i] for i in range(len(features))]
 
 
-def check_skew(
-    ref_df: pd.DataFrame, cur_df: pd.DataFrame, features: Sequence[str], max_change: float
-) -> list[CheckResult]:
+def check_skew(ref_df: Any, cur_df: Any, features: Sequence[str], max_change: float) -> list[CheckResult]:
     """Change of Bowley's quantile skewness of each numeric feature at most `max_change`.
 
     Bowley's skewness (Q3 + Q1 - 2 Q2) / (Q3 - Q1) lies in [-1, 1] (0 when Q3 == Q1), so the
     change lies in [0, 2] on every column and one outlier cannot move it; moment skewness
-    goes in `details` for display. Categorical features are skipped.
+    goes in `details` for display. Categorical features are skipped. DataFrames or engine
+    tables: one scan per side (quartiles and moments of every feature); with approximate
+    quantiles `details["rank_error"]` states their bound.
     """
+    ref, cur = as_table(ref_df, "reference"), as_table(cur_df, "current")
+    rk, ck = ref.kinds(), cur.kinds()
+    cols = [f for f in features if f in rk and f in ck and rk[f] == "numeric" and ck[f] == "numeric"]
+    quart = {f: [0.25, 0.5, 0.75] for f in cols}
+    rsc = ref.scan(ScanRequest(quantiles=quart, stats=cols))
+    csc = cur.scan(ScanRequest(quantiles=quart, stats=cols))
     out: list[CheckResult] = []
     for f in features:
-        if f not in ref_df.columns or f not in cur_df.columns:
+        if f not in rk or f not in ck:
             msg = f"skewness change of {f}: column missing"
             out.append(CheckResult("bias", "skew_change", False, msg, None, float(max_change), f))
             continue
-        if not is_numeric(ref_df[f]):
+        if rk[f] != "numeric":
             continue
-        rs, cs = quantile_skewness(ref_df[f]), quantile_skewness(cur_df[f])
+        if f not in cols:
+            msg = f"skewness change of {f}: numeric in the reference but {ck[f]} in the current data"
+            out.append(CheckResult("bias", "skew_change", False, msg, None, float(max_change), f))
+            continue
+        rs, cs = (bowley_from_quartiles(*sc.quantiles[f].tolist()) for sc in (rsc, csc))
         details = {
             "reference": rs,
             "current": cs,
-            "moment_reference": skewness(ref_df[f]),
-            "moment_current": skewness(cur_df[f]),
+            "moment_reference": _moment(rsc.stats[f]),
+            "moment_current": _moment(csc.stats[f]),
         }
+        if rsc.rank_error or csc.rank_error:
+            details["rank_error"] = max(rsc.rank_error, csc.rank_error)
         change = abs(cs - rs)
         if math.isnan(change):
             msg = f"skewness change of {f} could not be measured (no values on one side)"
@@ -285,6 +189,10 @@ def check_skew(
         )
         out.append(CheckResult("bias", "skew_change", ok, msg, change, float(max_change), f, details))
     return out
+
+
+def _moment(s: ColumnStats) -> float:
+    return float("nan") if s.skew is None else float(s.skew)
 
 
 def check_target_drift(
@@ -336,8 +244,8 @@ def check_prediction_drift(
 
 
 def drift_by_cohort(
-    ref_df: pd.DataFrame,
-    cur_df: pd.DataFrame,
+    ref_df: Any,
+    cur_df: Any,
     cohorts: Sequence[Mapping[str, Any]],
     features: Sequence[str],
     *,
@@ -345,14 +253,16 @@ def drift_by_cohort(
     categorical: Mapping[str, Any] | None = None,
     min_rows: int = 500,
 ) -> list[CheckResult]:
-    """Feature drift within each group of each cohort.
+    """Feature drift within each group of each cohort (DataFrames or engine tables).
 
     Only groups with at least `min_rows` rows in both reference and current are judged;
-    each smaller group gets one result with `judged=False` saying why.
+    each smaller group gets one result with `judged=False` saying why. Group sizes are one
+    grouped count per side; each judged group is a feature drift restricted to its rows.
     """
+    ref, cur = as_table(ref_df, "reference"), as_table(cur_df, "current")
     out: list[CheckResult] = []
     for cohort in cohorts:
-        gr, gc = cohort_groups(ref_df, cohort), cohort_groups(cur_df, cohort)
+        gr, gc = table_groups(ref, cohort), table_groups(cur, cohort)
         labels = list(dict.fromkeys([*gr.labels, *gc.labels]))
         if not labels:
             msg = f"drift within {gr.name} not judged: the cohort has no groups in the data"
@@ -380,12 +290,13 @@ def drift_by_cohort(
                 )
                 continue
             results = feature_drift(
-                ref_df[gr.mask(label)],
-                cur_df[gc.mask(label)],
+                ref,
+                cur,
                 features,
                 numeric=numeric,
                 categorical=categorical,
                 where=f" within {group}",
+                rows=gr.filters[label],
             )
             for r in results:
                 r.details.update({"cohort": gr.name, "group": label, "n_ref": nr, "n_cur": nc})
