@@ -71,9 +71,22 @@ def is_locked(spec: Spec, name: str) -> bool:
 
 def locked_datasets(spec: Spec) -> dict[str, str]:
     """{name: path} of the data sets the lock records, sorted by name."""
-    return {name: ds.path for name, ds in sorted(spec.data.datasets.items()) if is_locked(spec, name)}
+    return {
+        name: ds.path
+        for name, ds in sorted(spec.data.datasets.items())
+        if ds.path is not None and is_locked(spec, name)
+    }
 
 
 def unlocked_datasets(spec: Spec) -> list[str]:
     """Names of the data sets the lock leaves out (monitoring data, or `locked: false`)."""
     return [name for name in sorted(spec.data.datasets) if not is_locked(spec, name)]
+
+
+def unlockable_tables(spec: Spec) -> dict[str, str]:
+    """{name: reason} of the `table:` data sets the lock would record but cannot hash."""
+    return {
+        name: f"table {ds.table} has no file to hash; not lockable"
+        for name, ds in sorted(spec.data.datasets.items())
+        if ds.table is not None and is_locked(spec, name)
+    }

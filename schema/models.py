@@ -20,6 +20,7 @@ from .types import (
     CronSchedule,
     DriftMethod,
     DummyStrategy,
+    EngineName,
     EnvName,
     ExplainMethod,
     Fraction,
@@ -43,7 +44,10 @@ from .types import (
     Seed,
     SemVer,
     Sha256,
+    SparkMaster,
+    SparkRemote,
     StrictModel,
+    TableName,
     Task,
 )
 
@@ -82,7 +86,11 @@ class Project(StrictModel):
 
 
 class Dataset(StrictModel):
-    path: RelPath
+    # Exactly one of `path` (a file or a glob of files, e.g. data/ref/*.parquet) and `table`
+    # (a table the engine knows; duckdb and spark only). `engine` overrides `data.engine`.
+    path: RelPath | None = None
+    table: TableName | None = None
+    engine: EngineName | None = None
     sha256: Sha256 | None = None
     # Added (optional): whether `mlprod lock` records this data set. Unset: locked unless it
     # is only monitoring data (drift.current, determinism.prediction_drift.current, a
@@ -99,6 +107,20 @@ class ColumnExpect(StrictModel):
     unique: bool = False
 
 
+class SparkOptions(StrictModel):
+    # A SparkSession from `master` (default local[2]), or Spark Connect from `remote`.
+    master: SparkMaster | None = None
+    remote: SparkRemote | None = None
+    conf: dict[Annotated[str, Field(pattern=r"^spark\.[A-Za-z0-9._-]+$", max_length=200)], str] = Field(
+        default_factory=dict
+    )
+
+
+class DuckDBOptions(StrictModel):
+    # A DuckDB database file (opened read-only) holding the `table:` data sets.
+    database: RelPath | None = None
+
+
 class Data(StrictModel):
     target: NonEmptyStr
     positive_label: Scalar | None = None
@@ -106,6 +128,12 @@ class Data(StrictModel):
     features: list[NonEmptyStr] = Field(min_length=1)
     datasets: dict[Identifier, Dataset] = Field(min_length=1)
     columns: dict[str, ColumnExpect] = Field(default_factory=dict)
+    # Added (optional, issue 17): where data-only checks compute their aggregates, and how
+    # many rows model-based checks draw through the engine (by a hash of the id column).
+    engine: EngineName | None = None
+    sample_rows: PositiveInt = 200
+    spark: SparkOptions | None = None
+    duckdb: DuckDBOptions | None = None
 
 
 class Artifact(StrictModel):

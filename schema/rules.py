@@ -178,8 +178,37 @@ def _multiclass(spec: Spec) -> Iterator[Finding]:
         )
 
 
+def _engine_rules(spec: Spec) -> Iterator[Finding]:
+    """Data sets name a path or a table (tables need duckdb or spark); Spark has one address."""
+    default = spec.data.engine.value if spec.data.engine else "pandas"
+    for name, ds in spec.data.datasets.items():
+        loc: Loc = ("data", "datasets", name)
+        if (ds.path is None) == (ds.table is None):
+            yield loc, "give exactly one of `path` (a file or a glob) and `table` (a table the engine knows)"
+            continue
+        engine = ds.engine.value if ds.engine else default
+        if ds.table is not None and engine == "pandas":
+            yield (
+                (*loc, "table"),
+                f"a table needs the duckdb or spark engine, but data set {name} uses pandas; "
+                "set `engine: duckdb` or `engine: spark` here or in data.engine",
+            )
+        if ds.table is not None and ds.locked:
+            yield (
+                (*loc, "locked"),
+                "a table has no file to hash, so it cannot be locked; remove `locked: true`",
+            )
+    sp = spec.data.spark
+    if sp is not None and sp.master is not None and sp.remote is not None:
+        yield (
+            ("data", "spark", "remote"),
+            "give either `master` (a SparkSession) or `remote` (Spark Connect), not both",
+        )
+
+
 def _rules(spec: Spec) -> Iterator[Finding]:
     yield from _multiclass(spec)
+    yield from _engine_rules(spec)
     datasets = set(spec.data.datasets)
     features = spec.data.features
     # features unique

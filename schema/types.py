@@ -240,6 +240,31 @@ class ExplainMethod(StrEnum):
     COEFFICIENTS = "coefficients"
 
 
+class EngineName(StrEnum):
+    """Where data-only checks compute their aggregates (mlprod/engines)."""
+
+    PANDAS = "pandas"
+    DUCKDB = "duckdb"
+    SPARK = "spark"
+
+
+#: A table the engine knows: `name`, `schema.name` or `catalog.schema.name`; no SQL text.
+TableName = Annotated[
+    str,
+    Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*){0,2}$", max_length=200),
+]
+#: A Spark master URL: local, local[n], local[*], spark://host:port, yarn, k8s://https://host:port.
+SparkMaster = Annotated[
+    str,
+    Field(
+        pattern=r"^(local(\[([1-9][0-9]{0,3}|\*)\])?|spark://[A-Za-z0-9.-]+(:[0-9]{1,5})?(,[A-Za-z0-9.-]+(:[0-9]{1,5})?)*|yarn|k8s://https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?)$",
+        max_length=300,
+    ),
+]
+#: A Spark Connect address (Databricks, a Connect server): sc://host[:port][/;params].
+SparkRemote = Annotated[str, Field(pattern=r"^sc://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[^\s]*)?$", max_length=500)]
+
+
 class CIProvider(StrEnum):
     GITHUB = "github"
     GITLAB = "gitlab"

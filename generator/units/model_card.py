@@ -77,6 +77,7 @@ def artifact_sha256(root: Path, rel: str | None) -> str | None:
 
 #: Spec sections that do not change what `mlprod evaluate` measures or the bounds it applies.
 _NOT_MEASURED = {"version", "project", "release", "collaboration", "outputs", "score"}
+_ENGINE_SETTINGS = ("engine", "sample_rows", "spark", "duckdb")
 #: The command that refreshes the card's measured sections (it re-runs generate).
 REFRESH = "mlprod evaluate"
 
@@ -91,6 +92,14 @@ def settings_sha256(spec: Spec) -> str:
     import json
 
     data = spec.model_dump(mode="json", exclude=_NOT_MEASURED)
+    # Where the numbers are computed is not what they measure: every engine gives the same
+    # (issue 17), so the engine settings are left out, absent or default alike.
+    for key in _ENGINE_SETTINGS:
+        data["data"].pop(key, None)
+    for ds in data["data"]["datasets"].values():
+        if ds.get("table") is None:
+            ds.pop("table", None)
+        ds.pop("engine", None)
     return hashlib.sha256(json.dumps(data, sort_keys=True).encode("utf-8")).hexdigest()
 
 

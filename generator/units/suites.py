@@ -139,7 +139,33 @@ def project_config(spec: Spec) -> dict[str, Any]:
         "stages": {n: {"run": stages[n].run, "inputs": list(stages[n].inputs)} for n in stage_order(spec)},
         "sample_rows": spec.pipeline.sample_rows if spec.pipeline else 200,
         "seed": seed,
+    } | engines_config(spec)
+
+
+def engines_config(spec: Spec) -> dict[str, Any]:
+    """{"engines": the data section's engine settings} when the spec uses an engine beside pandas, else {}.
+
+    The dict `mlprod.engines.Engines` reads (engine, sample_rows, spark, duckdb, datasets with
+    path/table/engine); absent for a pandas-only spec, so its generated files do not change.
+    """
+    data = spec.data
+    used = (
+        data.engine not in (None, "pandas")
+        or data.spark is not None
+        or data.duckdb is not None
+        or data.sample_rows != 200
+        or any(ds.engine is not None or ds.table is not None for ds in data.datasets.values())
+    )
+    if not used:
+        return {}
+    out = data.model_dump(
+        mode="json", include={"engine", "sample_rows", "spark", "duckdb"}, exclude_none=True
+    )
+    out["datasets"] = {
+        name: ds.model_dump(mode="json", include={"path", "table", "engine"}, exclude_none=True)
+        for name, ds in sorted(data.datasets.items())
     }
+    return {"engines": dict(sorted(out.items()))}
 
 
 # --- per-concern render data (None: nothing to generate) --------------------------------------

@@ -106,6 +106,12 @@ def check_column_rules(
     column is); when no ruled column is present the only result is not judged.
     `missing="fail"`: a missing column fails.
     """
+    from mlprod.engines import Table
+
+    if isinstance(df, Table):  # an engine table: aggregates there, the same rules here
+        from .data_tables import column_rules_table
+
+        return column_rules_table(df, rules, dataset)
     out: list[CheckResult] = []
     for col in sorted(rules):
         subject = f"{dataset}.{col}"

@@ -202,32 +202,26 @@ def table_drift(ref: Table, cur: Table, tasks: Sequence[Task], where: Where = ()
         else:
             quantiles[c] = np.linspace(0.0, 1.0, int(p.task.bins) + 1)[1:-1].tolist()
             few[c] = int(p.task.bins)
-    r1 = ref.scan(
-        ScanRequest(
-            quantiles=quantiles,
-            few=few,
-            stats=[p.task.column for p in num],
-            values=[p.task.column for p in cat],
-            where=where,
-        )
-    )
+    r1 = ref.scan(ScanRequest(quantiles=quantiles, few=few, where=where))
     for p in num:
         c = p.task.column
-        if r1.stats[c].missing == r1.stats[c].n or p.exact_ks:
+        if p.exact_ks:
             continue
         if p.task.method == "ks":
             p.thresholds = ks_thresholds(r1.quantiles[c])
         elif r1.few.get(c):
             p.few = True
-        else:
-            p.boundaries = quantile_boundaries(r1.quantiles[c])
+        else:  # all-missing quantiles give no boundary: one bin, and the stats say why
+            qs = r1.quantiles[c]
+            p.boundaries = quantile_boundaries(qs[~np.isnan(qs)])
             p.thresholds = thresholds_of(p.boundaries)
     thresholds = {p.task.column: p.thresholds for p in num if p.thresholds is not None}
-    r2 = ref.scan(ScanRequest(thresholds=thresholds, where=where)) if thresholds else Scan(rows=r1.rows)
-    values = [p.task.column for p in cat] + [p.task.column for p in num if p.few]
-    c1 = cur.scan(
-        ScanRequest(thresholds=thresholds, values=values, stats=[p.task.column for p in num], where=where)
+    stats = [p.task.column for p in num]
+    r2 = ref.scan(
+        ScanRequest(thresholds=thresholds, stats=stats, values=[p.task.column for p in cat], where=where)
     )
+    values = [p.task.column for p in cat] + [p.task.column for p in num if p.few]
+    c1 = cur.scan(ScanRequest(thresholds=thresholds, values=values, stats=stats, where=where))
     return [_finish(p, ref, cur, r1, r2, c1, where) for p in plans]
 
 
@@ -238,6 +232,7 @@ def _both_pandas(ref: Table, cur: Table) -> bool:
 
 
 def _finish(p: _Plan, ref: Table, cur: Table, r1: Scan, r2: Scan, c1: Scan, where: Where) -> CheckResult:
+    """One column's result from the reference's quantile scan r1 and counting scan r2, and the current c1."""
     t = p.task
     label = LABELS.get(t.method, t.method)
     base = {"method": t.method, "kind": p.kind}
@@ -248,14 +243,14 @@ def _finish(p: _Plan, ref: Table, cur: Table, r1: Scan, r2: Scan, c1: Scan, wher
 
     if p.problem and p.problem.startswith("unknown method"):
         return fail(p.problem)
-    if r1.rows == 0 or c1.rows == 0:
-        return fail(f"no rows ({r1.rows} reference, {c1.rows} current)")
+    if r2.rows == 0 or c1.rows == 0:
+        return fail(f"no rows ({r2.rows} reference, {c1.rows} current)")
     if p.problem:
         return fail(p.problem)
     extra: dict[str, Any] = {}
     c = t.column
     if p.kind == "numeric":
-        rs, cs = numeric_summary(r1.stats[c]), numeric_summary(c1.stats[c])
+        rs, cs = numeric_summary(r2.stats[c]), numeric_summary(c1.stats[c])
         for side, s in (("reference", rs), ("current", cs)):
             if s["missing"] == s["n"]:
                 return fail(f"all {s['n']} {side} values are missing", ref=rs, cur=cs)
@@ -280,7 +275,7 @@ def _finish(p: _Plan, ref: Table, cur: Table, r1: Scan, r2: Scan, c1: Scan, wher
                 extra["rank_error"] = r1.rank_error
         context = f"reference mean {rs['mean']:.4g}, current mean {cs['mean']:.4g}"
     else:
-        rc, cc, labels = category_bins(r1.values[c], c1.values[c])
+        rc, cc, labels = category_bins(r2.values[c], c1.values[c])
         rs, cs = categorical_summary(rc, labels), categorical_summary(cc, labels)
         for side, s in (("reference", rs), ("current", cs)):
             if s["missing"] == s["n"]:
@@ -334,3 +329,27 @@ def noise_reason(noise: Noise, limit: float) -> str:
         f"{noise.n} reference / {noise.m} current rows, above the bound {limit:g}; "
         f"judgeable from {each} rows on each side{more}"
     )
+
+
+def target_drift(
+    ref: Table, cur: Table, target: str, method: str = "psi", max: float = 0.2, bins: int = 10
+) -> CheckResult:
+    """Drift of the target over engine tables, as `drift.check_target_drift`.
+
+    Categorical unless numeric with more than 20 distinct values (an exact few-values test);
+    KS on a categorical target becomes PSI.
+    """
+    for side, t in (("reference", ref), ("current", cur)):
+        if target not in t.kinds():
+            msg = f"target drift: data set {t.name} ({side}) has no target column {target!r}"
+            return CheckResult("bias", "target_drift", False, msg, None, float(max), target)
+    kind = "categorical"
+    if ref.kinds()[target] == "numeric":
+        few = ref.scan(ScanRequest(few={target: 20})).few[target]
+        kind = "categorical" if few is not None else "numeric"
+    if kind == "categorical" and method == "ks":
+        method = "psi"  # KS is for numeric columns; a class label drifts by its shares
+    task = Task(
+        target, f"target {target}", target, method, float(max), int(bins), kind, "bias", "target_drift"
+    )
+    return table_drift(ref, cur, [task])[0]

@@ -116,6 +116,12 @@ VALID_SSN_RE = "".join(
 )
 
 
+def _is_table(x: Any) -> bool:
+    from mlprod.engines import Table
+
+    return isinstance(x, Table)
+
+
 def _text_columns(df: Any) -> list[str]:
     import pandas as pd
 
@@ -166,39 +172,49 @@ def scan_values(
         if counts.empty:
             continue
         column_hits = {n: detect(df[col]) for n, detect in column_detectors.items()}
-        values = counts.index.to_series(index=range(len(counts)))
-        freq = counts.to_numpy()
-        # The digit groups of an IBAN look like a phone or card number: blank IBAN-shaped
-        # tokens out before the digit-only patterns (only when a value has such a token).
-        has_iban = values.str.contains(IBAN_RE, regex=True)
-        digits_view = values.where(~has_iban, values.str.replace(IBAN_RE, " ", regex=True))
-        # Dates, timestamps, IPv4 addresses and ZIP+4 codes are digit groups too: not phones.
-        not_phone = digits_view.str.contains(NOT_PHONE_RE, regex=True)
-        if not_phone.any():
-            digits_view = digits_view.where(
-                ~not_phone, digits_view.str.replace(NOT_PHONE_RE, " ", regex=True)
-            )
-        for blank in (VALID_SSN_RE, UUID_RE):
-            has = digits_view.str.contains(blank, regex=True)
-            if has.any():
-                digits_view = digits_view.where(~has, digits_view.str.replace(blank, " ", regex=True))
-        hits: dict[str, int] = {n: k for n, k in column_hits.items() if k}
-        for name, (rx, validate) in compiled.items():
-            texts = digits_view if name in ("phone", "credit_card") else values
-            mask = texts.str.contains(rx, regex=True).to_numpy()
-            if mask.any() and validate is not None:
-                cand = texts[mask].str.extractall(f"({rx})")[0]
-                ok = cand.map(validate)
-                valid_rows = set(ok[ok].index.get_level_values(0))
-                mask = values.index.isin(list(valid_rows))
-            n = int(freq[mask].sum())
-            if name == "person_name" and n < NAME_SHARE * freq.sum():
-                n = 0  # a column of names, not a stray name-like value in free text
-            if n:
-                hits[name] = n
+        hits = scan_counts(counts, compiled, column_hits, int(counts.sum()))
         if hits:
             found[str(col)] = hits
     return found
+
+
+def scan_counts(
+    counts: Any, compiled: dict[str, tuple[str, Any]], column_hits: dict[str, int], total: int
+) -> dict[str, int]:
+    """{pattern: rows} of one column from its distinct values and their counts (a Series value -> rows).
+
+    `total` is the column's non-missing rows (a name column holds names in most of them).
+    Shared by every engine: an engine hands over distinct candidate values with counts.
+    """
+    values = counts.index.to_series(index=range(len(counts)))
+    freq = counts.to_numpy()
+    # The digit groups of an IBAN look like a phone or card number: blank IBAN-shaped
+    # tokens out before the digit-only patterns (only when a value has such a token).
+    has_iban = values.str.contains(IBAN_RE, regex=True)
+    digits_view = values.where(~has_iban, values.str.replace(IBAN_RE, " ", regex=True))
+    # Dates, timestamps, IPv4 addresses and ZIP+4 codes are digit groups too: not phones.
+    not_phone = digits_view.str.contains(NOT_PHONE_RE, regex=True)
+    if not_phone.any():
+        digits_view = digits_view.where(~not_phone, digits_view.str.replace(NOT_PHONE_RE, " ", regex=True))
+    for blank in (VALID_SSN_RE, UUID_RE):
+        has = digits_view.str.contains(blank, regex=True)
+        if has.any():
+            digits_view = digits_view.where(~has, digits_view.str.replace(blank, " ", regex=True))
+    hits: dict[str, int] = {n: k for n, k in column_hits.items() if k}
+    for name, (rx, validate) in compiled.items():
+        texts = digits_view if name in ("phone", "credit_card") else values
+        mask = texts.str.contains(rx, regex=True).to_numpy()
+        if mask.any() and validate is not None:
+            cand = texts[mask].str.extractall(f"({rx})")[0]
+            ok = cand.map(validate)
+            valid_rows = set(ok[ok].index.get_level_values(0))
+            mask = values.index.isin(list(valid_rows))
+        n = int(freq[mask].sum())
+        if name == "person_name" and n < NAME_SHARE * total:
+            n = 0  # a column of names, not a stray name-like value in free text
+        if n:
+            hits[name] = n
+    return hits
 
 
 def check_pii_patterns(
@@ -206,8 +222,13 @@ def check_pii_patterns(
 ) -> CheckResult:
     """No value of a text column matches a PII pattern; the message names the offending columns."""
     patterns = list(patterns)
-    text_cols = _text_columns(df)
-    found = scan_values(df, patterns, custom)
+    if _is_table(df):  # an engine table: candidates from the engine, exact tests here
+        from .data_tables import scan_table, text_columns
+
+        text_cols, found = text_columns(df), scan_table(df, patterns, custom)
+    else:
+        text_cols = _text_columns(df)
+        found = scan_values(df, patterns, custom)
     names = [*patterns, *(custom or {})]
     details = {"scanned_columns": [str(c) for c in text_cols], "patterns": names, "found": found}
     if not text_cols:
@@ -275,7 +296,7 @@ def check_pii_not_features(features: Iterable[str], pii: Iterable[str]) -> Check
 
 def check_pii_columns_absent(df: Any, pii: Iterable[str], *, subject: str) -> CheckResult:
     """None of the PII columns is present in `df` (a data set or a stage's output)."""
-    cols = set(map(str, getattr(df, "columns", [])))
+    cols = set(df.columns()) if _is_table(df) else set(map(str, getattr(df, "columns", [])))
     bad = sorted(c for c in pii if c in cols)
     if bad:
         return CheckResult(
@@ -315,6 +336,10 @@ def check_k_anonymity(
     subject: str = "data",
 ) -> CheckResult:
     """Every combination of (generalised) quasi-identifier values is shared by at least min_k rows."""
+    if _is_table(df):
+        from .data_tables import k_anonymity_table
+
+        return k_anonymity_table(df, quasi_identifiers, min_k, generalize, subject=subject)
     qi = list(quasi_identifiers)
     missing = [c for c in qi if c not in df.columns]
     if missing:

@@ -14,6 +14,7 @@ optional (the prediction log). A failed check raises `CheckFailure` with the res
 
 from __future__ import annotations
 
+import glob
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -74,9 +75,59 @@ class Project(ConcernChecks, GovernanceChecks, QualityChecks):
             raise MissingInput(f"{rel} not found ({what})", optional=optional, hint=hint)
         return p
 
+    # --- engines (issue 17): data-only checks read tables, model-based ones a sample ----------
+
+    def engine_name(self, name: str) -> str:
+        """The engine of data set `name` (config "engines" from the spec's data section; pandas without)."""
+        engines = self.config.get("engines")
+        if not engines:
+            return "pandas"
+        return self._engines().engine_name(name)
+
+    def _engines(self) -> Any:
+        from mlprod.engines import Engines
+
+        return self._cached(("engines",), lambda: Engines(self.config.get("engines") or {}, self.root))
+
+    def table(self, name: str) -> Any:
+        """Data set `name` as an engine table: where the data-only checks compute their aggregates.
+
+        With the pandas engine, the loaded DataFrame (so both kinds of checks share one load).
+        """
+
+        def open_table() -> Any:
+            if self.engine_name(name) == "pandas":
+                from mlprod.engines.pandas import PandasEngine
+
+                return PandasEngine().from_frame(self.dataset(name), name=name)
+            from mlprod.engines import EngineError
+
+            try:
+                return self._engines().table(name)
+            except EngineError as exc:
+                raise MissingInput(f"data set {name}: {exc}", hint=DATA_HINT) from exc
+
+        return self._cached(("table", name), open_table)
+
+    def data_for_checks(self, name: str) -> Any:
+        """What a data-only check reads: the DataFrame on pandas, else the engine table (never a sample)."""
+        return self.dataset(name) if self.engine_name(name) == "pandas" else self.table(name)
+
     def dataset(self, name: str) -> Any:
-        """The data set `name` as a DataFrame (loaded once)."""
+        """The data set `name` as a DataFrame (loaded once).
+
+        A data set on the duckdb or spark engine is never loaded whole: this is the engine's
+        seeded sample of `data.sample_rows` rows (by a hash of the id column), the rows the
+        model-based checks run on; data-only checks use `table(name)`.
+        """
         from .data import load_table
+
+        if self.engine_name(name) != "pandas":
+            rows = int((self.config.get("engines") or {}).get("sample_rows") or 200)
+            return self._cached(
+                ("dataset", name),
+                lambda: self.table(name).sample(rows, self.seed or 0, id_column=self.config.get("id_column")),
+            )
 
         def load() -> Any:
             datasets = self.config.get("datasets", {})
@@ -85,6 +136,13 @@ class Project(ConcernChecks, GovernanceChecks, QualityChecks):
                     f"data set {name!r} is not declared (data.datasets: {', '.join(datasets)})"
                 )
             rel = datasets[name]
+            if glob.has_magic(rel):  # a glob: its files in sorted order, concatenated
+                files = sorted(p for p in glob.glob(str(self.path(rel))) if Path(p).is_file())
+                if not files:
+                    raise MissingInput(f"no file matches {rel} (data set {name})", hint=DATA_HINT)
+                import pandas as pd
+
+                return pd.concat([load_table(f) for f in files], ignore_index=True)
             self.require_file(rel, f"data set {name}", DATA_HINT)
             return load_table(self.path(rel))
 

@@ -261,15 +261,41 @@ class ConcernChecks(_Base):
         """Drift of one feature (the method's statistic), and its skewness change when numeric."""
         from .drift import check_skew, feature_drift
 
-        ref, cur = self.dataset(reference), self.dataset(current)
-        results = feature_drift(ref, cur, [column], numeric=dict(numeric), categorical=dict(categorical))
+        ref, cur = self.table(reference), self.table(current)
+        features = list(dict.fromkeys([*self.features_list, column]))
+        # every feature in one go (three aggregate scans), cached: one test per column reads it
+        key = (
+            "feature_drift",
+            reference,
+            current,
+            repr(sorted(numeric.items())),
+            repr(sorted(categorical.items())),
+        )
+        every = self._cached(
+            key,
+            lambda: dict(
+                zip(
+                    features,
+                    feature_drift(ref, cur, features, numeric=dict(numeric), categorical=dict(categorical)),
+                    strict=True,
+                )
+            ),
+        )
+        results = [every[column]]
         if skew is not None:
-            results += check_skew(ref, cur, [column], skew)
+            skews = self._cached(
+                ("skew", reference, current, skew), lambda: check_skew(ref, cur, features, skew)
+            )
+            results += [r for r in skews if r.subject == column]
         return results
 
     def check_target_drift(self, reference: str, current: str, *, method: str, max: float) -> CheckResult:
         from .drift import check_target_drift
 
+        if self.engine_name(reference) != "pandas" or self.engine_name(current) != "pandas":
+            from .drift_tables import target_drift
+
+            return target_drift(self.table(reference), self.table(current), str(self.target), method, max)
         ref, cur = self.dataset(reference), self.dataset(current)
         for name, df in ((reference, ref), (current, cur)):
             if self.target not in df.columns:
@@ -291,8 +317,8 @@ class ConcernChecks(_Base):
         from .drift import drift_by_cohort
 
         return drift_by_cohort(
-            self.dataset(reference),
-            self.dataset(current),
+            self.table(reference),
+            self.table(current),
             [dict(cohort)],
             features,
             numeric=dict(numeric),

@@ -75,7 +75,7 @@ class GovernanceChecks(_Base):
     def check_pii_absent_dataset(self, dataset: str, pii: list[str]) -> CheckResult:
         from .privacy import check_pii_columns_absent
 
-        return check_pii_columns_absent(self.dataset(dataset), pii, subject=f"data set {dataset}")
+        return check_pii_columns_absent(self.data_for_checks(dataset), pii, subject=f"data set {dataset}")
 
     def check_pii_absent_stage(self, stage: str, pii: list[str]) -> CheckResult:
         from .privacy import check_pii_columns_absent
@@ -92,7 +92,7 @@ class GovernanceChecks(_Base):
                 why = f"PII values in {subject} not judged: a {type(data).__name__}, no text to scan"
                 return CheckResult("privacy", "pii_patterns", True, why, None, 0.0, subject, judged=False)
         else:
-            data, subject = self.dataset(source), f"data set {source}"
+            data, subject = self.data_for_checks(source), f"data set {source}"
         return check_pii_patterns(data, patterns, custom, subject=subject)
 
     def check_k_anonymity(
@@ -101,7 +101,7 @@ class GovernanceChecks(_Base):
         from .privacy import check_k_anonymity
 
         return check_k_anonymity(
-            self.dataset(dataset), quasi_identifiers, min_k, generalize, subject=f"data set {dataset}"
+            self.data_for_checks(dataset), quasi_identifiers, min_k, generalize, subject=f"data set {dataset}"
         )
 
     # --- 7 baseline --------------------------------------------------------------------------

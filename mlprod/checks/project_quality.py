@@ -50,7 +50,9 @@ class QualityChecks(_Base):
         """`data.columns` rules on the columns of `dataset` that it has."""
         from .columns import check_column_rules
 
-        return check_column_rules(self.dataset(dataset), {k: dict(v) for k, v in rules.items()}, dataset)
+        return check_column_rules(
+            self.data_for_checks(dataset), {k: dict(v) for k, v in rules.items()}, dataset
+        )
 
     def check_deployed_on_pipeline(self) -> list[CheckResult]:
         """The deployed model scores the chained stages' feature output: numbers, one per row, in range."""

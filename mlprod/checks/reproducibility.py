@@ -7,6 +7,8 @@ writes it with `build_lock` + `write_lock`; the generated tests read it back.
 
 from __future__ import annotations
 
+import glob
+import hashlib
 import platform
 import re
 from pathlib import Path
@@ -42,6 +44,19 @@ def _rel(root: Path, path: str | Path) -> str:
     return p.as_posix()
 
 
+def glob_files(root: Path, pattern: str) -> list[str]:
+    """The files a glob data set matches, relative POSIX paths, sorted."""
+    return sorted(
+        Path(p).relative_to(root).as_posix() for p in glob.glob(str(root / pattern)) if Path(p).is_file()
+    )
+
+
+def files_sha256(files: dict[str, str]) -> str:
+    """One sha256 over {path: sha256} of a glob's files (sorted `path<TAB>sha256` lines)."""
+    text = "".join(f"{p}\t{h}\n" for p, h in sorted(files.items()))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
 def build_lock(
     root: str | Path,
     datasets: dict[str, str | Path],
@@ -65,7 +80,13 @@ def build_lock(
     }
     for name, path in sorted(datasets.items()):
         rel = _rel(root, path)
-        lock["datasets"][name] = {"path": rel, "sha256": file_sha256(root / rel)}
+        if glob.has_magic(rel):  # a glob: each file hashed, sorted; one hash over the list
+            files = {f: file_sha256(root / f) for f in glob_files(root, rel)}
+            if not files:
+                raise FileNotFoundError(f"no file matches {rel}")
+            lock["datasets"][name] = {"path": rel, "sha256": files_sha256(files), "files": files}
+        else:
+            lock["datasets"][name] = {"path": rel, "sha256": file_sha256(root / rel)}
     for path in sorted(artifacts, key=str):
         rel = _rel(root, path)
         lock["artifacts"][rel] = file_sha256(root / rel)
@@ -109,6 +130,9 @@ def check_hashes(root: str | Path, lock: dict[str, Any]) -> list[CheckResult]:
     out = []
     for label, path, recorded in entries:
         details = {"what": label, "recorded": recorded}
+        if glob.has_magic(path):
+            out.append(_glob_hash(root, label, path, recorded, lock))
+            continue
         file = root / path
         if not file.is_file():
             out.append(
@@ -257,3 +281,29 @@ def check_retrain_metric(retrained: float, deployed: float, tolerance: float, me
         subject=metric,
         details=details,
     )
+
+
+def _glob_hash(
+    root: Path, label: str, pattern: str, recorded: str | None, lock: dict[str, Any]
+) -> CheckResult:
+    """A glob data set: the sorted files it matches now, each hashed, against the recorded list."""
+    before: dict[str, str] = next(
+        (e.get("files", {}) for e in lock.get("datasets", {}).values() if e.get("path") == pattern), {}
+    )
+    now = {f: file_sha256(root / f) for f in glob_files(root, pattern)}
+    combined = files_sha256(now)
+    details = {"what": label, "recorded": recorded, "current": combined, "files": len(now)}
+    if combined == recorded:
+        msg = f"{pattern} ({label}, {len(now)} files) matches mlprod.lock (sha256 {combined[:12]})"
+        return CheckResult(CONCERN, "hash", True, msg, subject=pattern, details=details)
+    added = sorted(set(now) - set(before))
+    removed = sorted(set(before) - set(now))
+    changed = sorted(f for f in set(now) & set(before) if now[f] != before[f])
+    parts = [
+        f"{what}: {', '.join(fs[:5])}"
+        for what, fs in (("added", added), ("removed", removed), ("changed", changed))
+        if fs
+    ]
+    why = "; ".join(parts) or "the recorded file list is missing"
+    msg = f"{pattern} ({label}) differs from mlprod.lock ({why}): re-run `mlprod lock` if intended"
+    return CheckResult(CONCERN, "hash", False, msg, subject=pattern, details=details)

@@ -22,7 +22,7 @@ def lock(
     locked unless `datasets.<name>.locked: true`; `locked: false` leaves any data set out.
     """
     from mlprod.checks.reproducibility import build_lock
-    from mlprod.generator.locking import unlocked_datasets
+    from mlprod.generator.locking import unlockable_tables, unlocked_datasets
     from mlprod.generator.units.suites import locked_files
     from mlprod.schema import load_spec
 
@@ -39,7 +39,7 @@ def lock(
         else:
             artifacts.append(path)
     required = [*files["datasets"].values(), *artifacts, *([files["lockfile"]] if files["lockfile"] else [])]
-    missing = sorted({p for p in required if not (root / p).is_file()})
+    missing = sorted({p for p in required if not _exists(root, p)})
     if missing:
         raise RefusedError(
             f"cannot lock: {len(missing)} file(s) named by the spec do not exist: {', '.join(missing)}",
@@ -49,10 +49,15 @@ def lock(
         data = build_lock(root, files["datasets"], artifacts, files["lockfile"])
     except OSError as exc:
         raise RefusedError(f"cannot read the files to lock: {exc}") from exc
+    tables = unlockable_tables(loaded.spec)
+    if tables:  # recorded, so the lock says what it does not cover and why
+        data["not_locked"] = {name: {"reason": why} for name, why in tables.items()}
     changes = _write(root, data)
     n = len(data["datasets"]) + len(data["artifacts"]) + (1 if data.get("lockfile") else 0)
     for path in skipped:
         typer.echo(f"note: {path} does not exist and is not locked", err=True)
+    for name, why in tables.items():
+        typer.echo(f"not lockable: data set {name} ({why})", err=True)
     left_out = unlocked_datasets(loaded.spec)
     if left_out:
         typer.echo(
@@ -66,6 +71,15 @@ def lock(
         for line in changes:
             typer.echo(f"  {line}")
     return ExitCode.OK
+
+
+def _exists(root: Path, rel: str) -> bool:
+    """A file, or a glob matching at least one file."""
+    import glob
+
+    if glob.has_magic(rel):
+        return any(Path(p).is_file() for p in glob.glob(str(root / rel)))
+    return (root / rel).is_file()
 
 
 def _write(root: Path, data: dict[str, object]) -> list[str]:

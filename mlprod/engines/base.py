@@ -97,7 +97,7 @@ class Not:
     The complement of a `where` cohort ("rest"); an item of a `Where` beside `Filter`s.
     """
 
-    where: tuple[Filter, ...]
+    where: tuple[Filter | Not, ...]
 
 
 Where = tuple[Filter | Not, ...]

@@ -37,9 +37,23 @@ from .base import (
     Where,
 )
 
-#: Rank error of DuckDB's approx_quantile (t-digest) as measured on normal, log-normal,
-#: heavy-tailed and zero-inflated columns of 1M-20M rows, with a 5x margin (docs/engines.md).
+#: Rank error of DuckDB's approx_quantile (t-digest), used for sources without a file row
+#: number (CSV, JSON, catalog tables): measured below 0.001 on normal, log-normal, heavy-tailed
+#: and zero-inflated columns; stated with a 5x margin (docs/engines.md).
 APPROX_RANK_ERROR = 0.005
+#: Failure probability of the sampled quantiles' rank-error bound (DKW inequality).
+DKW_DELTA = 1e-6
+
+
+def dkw_rank_error(m: int, delta: float = DKW_DELTA) -> float:
+    """Rank error of quantiles of a random sample of m rows, exceeded with probability <= delta.
+
+    Dvoretzky-Kiefer-Wolfowitz (Massart's constant): P(sup |F_m - F| > e) <= 2 exp(-2 m e^2).
+    """
+    return math.sqrt(math.log(2.0 / delta) / (2.0 * max(m, 1)))
+
+
+_COUNT_IF_MAX = 24  # thresholds per column counted with count_if; more go through histogram()
 _FLOATS = ("FLOAT", "DOUBLE", "REAL")
 _NUMERIC = (
     "TINYINT",
@@ -97,11 +111,22 @@ def kind_of(sql_type: str) -> str:
 class DuckDBTable(Table):
     """A table over a DuckDB relation (a file reader, a catalog table or a registered frame)."""
 
-    def __init__(self, engine: DuckDBEngine, source: str, name: str, *, numbered: str | None = None) -> None:
+    engine: DuckDBEngine
+
+    def __init__(
+        self,
+        engine: DuckDBEngine,
+        source: str,
+        name: str,
+        *,
+        numbered: str | None = None,
+        rowed: str | None = None,
+    ) -> None:
         self.engine = engine
         self.source = source  # a FROM item
         self.name = name
         self.numbered = numbered  # a FROM item with __mlprod_row (row number in file order)
+        self.rowed = rowed  # the source with a cheap per-file row number `file_row_number` (Parquet)
         desc = engine.con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()
         self.types = {str(r[0]): str(r[1]) for r in desc}
         self._counts: dict[Where, int] = {}
@@ -167,47 +192,77 @@ class DuckDBTable(Table):
             )
         return self._counts[where]
 
+    def _clean(self, c: str, numeric: bool) -> str:
+        """SQL of column c with NaN as NULL (so plain aggregates skip it), as DOUBLE when `numeric`."""
+        q = qi(c)
+        if self._is_float(c):
+            return f"nullif(CAST({q} AS DOUBLE), 'nan'::DOUBLE)"
+        return f"CAST({q} AS DOUBLE)" if numeric else q
+
     def scan(self, request: ScanRequest) -> Scan:
-        exact = True
-        if request.quantiles:
-            exact = self.row_count(request.where) <= self.engine.exact_rows
-        items: list[tuple[str, str, str]] = []  # (part, column, sql)
-        for c, probs in request.quantiles.items():
-            fn = "quantile_cont" if exact else "approx_quantile"
-            items.append(
-                ("q", c, f"{fn}({self.num(c)}, {floats_list(probs)}) FILTER (WHERE {self.valid(c)})")
-            )
+        """One query: a projection with NaN turned NULL, then plain aggregates (no per-aggregate FILTER)."""
+        sampled = self._sampled(request) if (request.quantiles or request.few) else None
+        proj: dict[str, str] = {}  # alias -> SQL
+
+        def num(c: str) -> str:
+            alias = f"n{len(proj)}" if f"num:{c}" not in _aliases else _aliases[f"num:{c}"]
+            if f"num:{c}" not in _aliases:
+                self._type(c)
+                _aliases[f"num:{c}"] = alias
+                proj[alias] = self._clean(c, True)
+            return alias
+
+        def raw(c: str) -> str:
+            if f"raw:{c}" not in _aliases:
+                self._type(c)
+                _aliases[f"raw:{c}"] = alias = f"v{len(proj)}"
+                proj[alias] = self._clean(c, False)
+            return _aliases[f"raw:{c}"]
+
+        _aliases: dict[str, str] = {}
+        items: list[tuple[str, str, str]] = []  # (part, column, aggregate SQL)
         for c, t in request.thresholds.items():
-            items.append(
-                ("t", c, f"histogram({self.num(c)}, {floats_list(t)}) FILTER (WHERE {self.valid(c)})")
-            )
-            items.append(("tn", c, f"count(*) FILTER (WHERE {self.valid(c)})"))
+            if len(t) <= _COUNT_IF_MAX:  # a few comparisons beat histogram's binary search
+                for i, x in enumerate(t):
+                    items.append((f"le{i}", c, f"count_if({num(c)} <= {lit(x)})"))
+            else:
+                items.append(("t", c, f"histogram({num(c)}, {floats_list(t)})"))
+            items.append(("tn", c, f"count({num(c)})"))
         for c in request.values:
-            items.append(("v", c, f"histogram({qi(c)}) FILTER (WHERE {self.valid(c)})"))
-        for c in request.few:
-            items.append(("f", c, f"approx_count_distinct({qi(c)}) FILTER (WHERE {self.valid(c)})"))
+            items.append(("v", c, f"histogram({raw(c)})"))
         for c in request.stats:
-            v = self.valid(c)
-            items.append(("sn", c, f"count(*) FILTER (WHERE {v})"))
             if self.kinds()[c] == "numeric":
-                x = self.num(c)
+                a = num(c)
+                items.append(("sn", c, f"count({a})"))
                 for agg in ("min", "max", "avg", "stddev_pop", "skewness"):
-                    items.append((agg, c, f"{agg}({x}) FILTER (WHERE {v})"))
+                    items.append((agg, c, f"{agg}({a})"))
+            else:
+                items.append(("sn", c, f"count({raw(c)})"))
             if c in request.distinct:
-                items.append(("d", c, f"count(DISTINCT {qi(c)}) FILTER (WHERE {v})"))
-        params: list[Any] = []
-        cond = self.cond(request.where, params)
-        select = ", ".join(["count(*)", *(sql for _, _, sql in items)])
-        row = self._run(f"SELECT {select} FROM {self.source} WHERE {cond}", params)[0]
-        rows = int(row[0])
-        got: dict[tuple[str, str], Any] = {(p, c): val for (p, c, _), val in zip(items, row[1:], strict=True)}
-        out = Scan(rows=rows, rank_error=0.0 if exact else self.engine.rank_error)
-        for c, probs in request.quantiles.items():
-            q = got["q", c]
-            out.quantiles[c] = np.asarray(q, dtype=float) if q is not None else np.full(len(probs), np.nan)
+                items.append(("d", c, f"count(DISTINCT {raw(c)})"))
+        if items or sampled is None:
+            params: list[Any] = []
+            cond = self.cond(request.where, params)
+            inner = ", ".join([*(f"{sql} AS {a}" for a, sql in proj.items())]) or "1 AS one"
+            select = ", ".join(["count(*)", *(sql for _, _, sql in items)])
+            sql = f"SELECT {select} FROM (SELECT {inner} FROM {self.source} WHERE {cond})"
+            row = self._run(sql, params)[0]
+            rows = int(row[0])
+            got: dict[tuple[str, str], Any] = {(p, c): v for (p, c, _), v in zip(items, row[1:], strict=True)}
+        else:
+            rows, got = self.row_count(request.where), {}
+        out = Scan(rows=rows)
+        if sampled is not None:
+            out.quantiles, distincts, out.rank_error = sampled
+        else:
+            distincts = {}
         for c, t in request.thresholds.items():
-            hist = got["t", c] or {}
-            counts = np.array([float(hist.get(float(x), 0)) for x in t], dtype=float)
+            if len(t) <= _COUNT_IF_MAX:
+                le = np.array([float(got[f"le{i}", c]) for i in range(len(t))])
+                counts = np.diff(np.r_[0.0, le])
+            else:
+                hist = got["t", c] or {}
+                counts = np.array([float(hist.get(float(x), 0)) for x in t], dtype=float)
             valid = float(got["tn", c])
             out.counts[c] = np.r_[counts, valid - counts.sum(), rows - valid]
         for c in request.values:
@@ -216,19 +271,20 @@ class DuckDBTable(Table):
             if missing:
                 vc[None] = missing
             out.values[c] = vc
-        few = [c for c, k in request.few.items() if (got["f", c] or 0) <= 2 * k + 16]
+        # a sample with more than 2k + 16 (approximately counted) distinct values rules a column
+        # out; the others are counted exactly over every row
+        few = [c for c, k in request.few.items() if (distincts.get(c) or 0) <= 2 * k + 16]
         exact_few = self._few(few, request.where) if few else {}
         for c, k in request.few.items():
-            vc = exact_few.get(c)
-            out.few[c] = vc if vc is not None and len(vc) <= k else None
+            fv = exact_few.get(c)
+            out.few[c] = fv if fv is not None and len(fv) <= k else None
         for c in request.stats:
             n_valid = int(got["sn", c])
             st = ColumnStats(
                 rows, rows - n_valid, distinct=int(got["d", c]) if c in request.distinct else None
             )
             if ("min", c) in got and n_valid:
-                G1 = got["skewness", c]
-                skew = _g1(G1, n_valid, got["stddev_pop", c], got["avg", c])
+                skew = _g1(got["skewness", c], n_valid, got["stddev_pop", c], got["avg", c])
                 st = ColumnStats(
                     rows,
                     rows - n_valid,
@@ -242,10 +298,54 @@ class DuckDBTable(Table):
             out.stats[c] = st
         return out
 
+    def _sampled(self, request: ScanRequest) -> tuple[dict[str, np.ndarray], dict[str, int], float]:
+        """(quantiles, approximate distinct counts, rank error) from one query.
+
+        Up to `exact_rows` rows: exact quantiles (quantile_cont) of every row. Above, on a
+        Parquet source: exact quantiles of the rows whose hashed file row number falls in a
+        1/k slice (k = ceil(rows / exact_rows), so at least exact_rows / 2 rows), a
+        deterministic pseudo-random sample whose rank error is bounded by `dkw_rank_error`;
+        on other sources: approx_quantile (t-digest) of every row, `APPROX_RANK_ERROR`.
+        """
+        rows = self.row_count(request.where)
+        k = math.ceil(rows / self.engine.exact_rows) if rows > self.engine.exact_rows else 1
+        source, extra, digest = self.source, "", k > 1 and self.rowed is None
+        if k > 1 and self.rowed is not None:
+            source, extra = self.rowed, f" AND hash(file_row_number) % {int(k)} = 0"
+        cols = list(dict.fromkeys([*request.quantiles, *request.few]))
+        inner = ", ".join(f"{self._clean(c, c in request.quantiles)} AS a{i}" for i, c in enumerate(cols))
+        aggs = ["count(*)"]
+        for i, c in enumerate(cols):
+            if c in request.quantiles:
+                probs = request.quantiles[c]
+                if digest:  # approx_quantile takes FLOAT positions
+                    pos = ", ".join(repr(float(p)) for p in probs)
+                    aggs.append(f"approx_quantile(a{i}, [{pos}]::FLOAT[])")
+                else:
+                    aggs.append(f"quantile_cont(a{i}, {floats_list(probs)})")
+            if c in request.few:
+                aggs.append(f"approx_count_distinct(a{i})")
+        params: list[Any] = []
+        cond = self.cond(request.where, params)
+        sql = f"SELECT {', '.join(aggs)} FROM (SELECT {inner} FROM {source} WHERE {cond}{extra})"
+        row = list(self._run(sql, params)[0])
+        m = int(row.pop(0))
+        quantiles: dict[str, np.ndarray] = {}
+        distincts: dict[str, int] = {}
+        for c in cols:
+            if c in request.quantiles:
+                q = row.pop(0)
+                n = len(request.quantiles[c])
+                quantiles[c] = np.asarray(q, dtype=float) if q is not None else np.full(n, np.nan)
+            if c in request.few:
+                distincts[c] = int(row.pop(0) or 0)
+        error = 0.0 if k == 1 else (APPROX_RANK_ERROR if digest else dkw_rank_error(m))
+        return quantiles, distincts, error
+
     def _few(self, columns: list[str], where: Where) -> dict[str, dict[Any, int]]:
         params: list[Any] = []
         cond = self.cond(where, params)
-        select = ", ".join(f"histogram({qi(c)}) FILTER (WHERE {self.valid(c)})" for c in columns)
+        select = ", ".join(f"histogram({self._clean(c, False)})" for c in columns)
         row = self._run(f"SELECT {select} FROM {self.source} WHERE {cond}", params)[0]
         return {c: {k: int(n) for k, n in (h or {}).items()} for c, h in zip(columns, row, strict=True)}
 
@@ -281,6 +381,28 @@ class DuckDBTable(Table):
         for r in rows:
             if int(r[-1]) or exprs:
                 out[tuple(_py(v) for v in r[:-1])] = int(r[-1])
+        return out
+
+    def score_histograms(
+        self, score: str, edges: Sequence[float], keys: Sequence[Key] = (), where: Where = ()
+    ) -> dict[tuple[Any, ...], np.ndarray]:
+        """As `Table.score_histograms`, with one `histogram()` per group instead of a bucket expression."""
+        params: list[Any] = []
+        exprs = [self.key_sql(k, params) for k in keys]
+        cond = self.cond(where, params)
+        below = [float(np.nextafter(float(e), -np.inf)) for e in edges]  # x < e as x <= below
+        x = self._clean(score, True)
+        inner = ", ".join([*(f"{e} AS k{i}" for i, e in enumerate(exprs)), f"{x} AS __s"])
+        outer = ", ".join([*(f"k{i}" for i in range(len(exprs))), f"histogram(__s, {floats_list(below)})"])
+        group = f" GROUP BY {', '.join(f'k{i}' for i in range(len(exprs)))}" if exprs else ""
+        rows = self._run(
+            f"SELECT {outer} FROM (SELECT {inner} FROM {self.source} WHERE {cond}){group}", params
+        )
+        out: dict[tuple[Any, ...], np.ndarray] = {}
+        for r in rows:
+            hist = r[-1] or {}
+            cum = np.array([float(hist.get(b, 0)) for b in below])  # counts in (below[i-1], below[i]]
+            out[tuple(_py(v) for v in r[:-1])] = cum[1:]
         return out
 
     def candidates(self, column: str, pattern: str, where: Where = ()) -> dict[str, int]:
@@ -335,8 +457,8 @@ def _py(v: Any) -> Any:
     return v.item() if isinstance(v, np.generic) else v
 
 
-def _reader(files: list[str]) -> tuple[str, str | None]:
-    """(FROM item, FROM item with a file-order row number) for files of one format."""
+def _reader(files: list[str]) -> tuple[str, str | None, str | None]:
+    """(FROM item, one with a file-order row number `__mlprod_row`, one with `file_row_number`)."""
     suffixes = {Path(f).suffix.lower() for f in files}
     listed = "[" + ", ".join(_sq(f) for f in files) + "]"
     if suffixes <= {".parquet", ".pq"}:
@@ -345,11 +467,11 @@ def _reader(files: list[str]) -> tuple[str, str | None]:
             f"(ORDER BY filename, file_row_number) - 1 AS __mlprod_row FROM "
             f"read_parquet({listed}, filename = true, file_row_number = true))"
         )
-        return f"read_parquet({listed})", numbered
+        return f"read_parquet({listed})", numbered, f"read_parquet({listed}, file_row_number = true)"
     if suffixes <= {".csv"}:
-        return f"read_csv({listed}, header = true)", None
+        return f"read_csv({listed}, header = true)", None, None
     if suffixes <= {".jsonl", ".ndjson", ".json"}:
-        return f"read_json({listed}, format = 'newline_delimited')", None
+        return f"read_json({listed}, format = 'newline_delimited')", None, None
     raise EngineError(
         f"cannot read {', '.join(sorted(suffixes))} files together (use .parquet, .csv or .jsonl)"
     )
@@ -359,7 +481,9 @@ class DuckDBEngine(Engine):
     """An in-process DuckDB connection (an in-memory database unless `database` names a file)."""
 
     name = "duckdb"
-    rank_error = APPROX_RANK_ERROR
+    rank_error = (
+        APPROX_RANK_ERROR  # the largest bound any of its scans states (dkw at exact_rows / 2 is 0.0038)
+    )
 
     def __init__(
         self, database: str | None = None, exact_rows: int = EXACT_ROWS, threads: int | None = None
@@ -377,8 +501,8 @@ class DuckDBEngine(Engine):
         files = [f for f in files if Path(f).is_file()]
         if not files:
             raise EngineError(f"no data file matches {path}")
-        source, numbered = _reader(files)
-        return DuckDBTable(self, source, name or Path(path).name, numbered=numbered)
+        source, numbered, rowed = _reader(files)
+        return DuckDBTable(self, source, name or Path(path).name, numbered=numbered, rowed=rowed)
 
     def from_table(self, table: str, *, name: str | None = None) -> Table:
         return DuckDBTable(self, ".".join(qi(p) for p in table.split(".")), name or table)

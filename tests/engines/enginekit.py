@@ -55,6 +55,17 @@ def mixed_frame(n: int, seed: int, *, shift: float = 0.0) -> pd.DataFrame:
     cat[rng.random(n) < 0.03] = None
     city = rng.choice([f"city_{i}" for i in range(40)], n).astype(object)
     email = np.where(rng.random(n) < 0.01, [f"user{i}@example.com" for i in range(n)], "none").astype(object)
+    pii = np.array(
+        [
+            "ok",
+            "call +44 20 7946 0958",
+            "card 4111 1111 1111 1111",
+            "iban GB82 WEST 1234 5698 7654 32",
+            "order 12",
+        ],
+        dtype=object,
+    )
+    contact = pii[rng.choice(5, n, p=[0.9, 0.03, 0.03, 0.02, 0.02])]
     return pd.DataFrame(
         {
             "id": np.arange(n, dtype="int64"),
@@ -69,6 +80,7 @@ def mixed_frame(n: int, seed: int, *, shift: float = 0.0) -> pd.DataFrame:
             "cat": cat,
             "city": city,
             "note": email,
+            "contact": contact,
             "age": rng.integers(18, 80, n).astype("int64"),
             "label": (rng.random(n) < 0.3).astype("int64"),
             "score": rng.random(n),

@@ -14,7 +14,9 @@ import math
 import pytest
 from enginekit import engine_params, make_engine, mixed_frame
 
+from mlprod.checks.columns import check_column_rules
 from mlprod.checks.drift import check_skew, drift_by_cohort, feature_drift
+from mlprod.checks.privacy import check_k_anonymity, check_pii_patterns
 
 N = 200_000
 FEATURES = [
@@ -108,3 +110,53 @@ def test_drift_by_cohort(pandas_tables, tables):
     got = drift_by_cohort(*tables, COHORTS, ["normal", "levels", "city"], **kw)
     assert len(want) > 20
     assert_same(want, got)
+
+
+RULES = {
+    "normal": {"min": -3.0, "max": 3.0, "not_null": True},
+    "cat": {"values": ["a", "b", "c"], "not_null": True},
+    "id": {"unique": True, "dtype": "int"},
+    "ints": {"unique": True, "min": 0.0},
+    "levels": {"values": [1.0, 2.0, 3.0]},
+}
+
+
+def test_column_rules(files, pandas_tables, tables):
+    import pandas as pd
+
+    frame = pd.read_parquet(files[0])
+    today = check_column_rules(frame, RULES, "reference")  # the DataFrame path, as before engines
+    want = check_column_rules(pandas_tables[0], RULES, "reference")
+    got = check_column_rules(tables[0], RULES, "reference")
+    assert [(r.check, r.passed, r.value) for r in today] == [(r.check, r.passed, r.value) for r in got]
+    assert [r.message for r in want] == [r.message for r in got]
+    assert {r.check for r in got if not r.passed} >= {"min", "max", "values", "not_null", "unique"}
+
+
+def test_k_anonymity(files, pandas_tables, tables):
+    import pandas as pd
+
+    frame = pd.read_parquet(files[0])
+    args = (["age", "cat", "city"], 40, {"age": [18.0, 30.0, 50.0, 70.0]})
+    today = check_k_anonymity(frame, *args)
+    want, got = check_k_anonymity(pandas_tables[0], *args), check_k_anonymity(tables[0], *args)
+    keys = ("groups", "small_groups", "rows_in_small_groups")
+    assert (today.passed, today.value) == (got.passed, got.value)
+    assert [today.details[k] for k in keys] == [got.details[k] for k in keys]
+    assert want.message == got.message and not got.passed
+
+
+def test_pii_patterns(files, pandas_tables, tables):
+    import pandas as pd
+
+    frame = pd.read_parquet(files[0])
+    patterns = ["email", "phone", "credit_card", "iban"]
+    today = check_pii_patterns(frame, patterns)
+    got = check_pii_patterns(tables[0], patterns)
+    assert (
+        today.details["found"]
+        == got.details["found"]
+        == check_pii_patterns(pandas_tables[0], patterns).details["found"]
+    )
+    assert set(got.details["found"]["contact"]) == {"phone", "credit_card", "iban"}
+    assert (today.passed, today.value) == (got.passed, got.value)

@@ -32,6 +32,7 @@ NOT_BOUNDS = {
     "ColumnExpect.values": "allowed values, not a bound",
     "Filter.value": "a cohort filter's value",
     "Pipeline.sample_rows": "how many rows a stage runs on",
+    "Data.sample_rows": "how many rows model-based checks draw through the engine",
     "Golden.rows": "how many rows are recorded",
     "Determinism.seed": "a seed",
     "Determinism.repeats": "how often predictions repeat",

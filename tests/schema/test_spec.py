@@ -150,7 +150,7 @@ def test_control_character_is_located() -> None:
 def test_allowed_keys_follow_lists_dicts_and_optionals() -> None:
     assert "threshold" in allowed_keys(("model",))
     assert "min_rows" in allowed_keys(("pipeline", "stages", 3, "expect"))
-    assert allowed_keys(("data", "datasets", "train")) == ["path", "sha256", "locked"]
+    assert allowed_keys(("data", "datasets", "train")) == ["path", "table", "engine", "sha256", "locked"]
     assert allowed_keys(("data", "features")) == []
 
 
