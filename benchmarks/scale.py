@@ -69,7 +69,7 @@ def _cpu_s(pid: str) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def timed(fn) -> tuple[object, dict]:  # noqa: ANN001
+def timed(fn) -> tuple[object, dict]:
     """(result, {"seconds", "cpu_s"}) of one call."""
     t0, c0 = time.perf_counter(), time.process_time()
     out = fn()
@@ -128,7 +128,55 @@ def worker_baseline(ref: str, cur: str) -> dict:
     return m | {"peak_mb": peak_mb(), "psi": values, "drifted": [c for c, v in values.items() if v > PSI_MAX]}
 
 
-WORKERS = {"baseline": worker_baseline}
+def worker_engine(engine: str, ref: str, cur: str) -> dict:
+    """mlprod's drift (PSI, 10 bins) through a spec's `data` section pointing at the files."""
+    if engine == "pandas":  # the stated cap, before anything is allocated
+        import resource
+
+        cap = CAP_GB * 1024**3
+        resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
+    from mlprod.checks.drift import feature_drift
+    from mlprod.engines import Engines
+
+    data: dict = {"engine": engine, "datasets": {"reference": {"path": ref}, "current": {"path": cur}}}
+    if engine == "spark":
+        data["spark"] = {"master": "local[2]"}
+    engines = Engines(data, root="/")
+    _, start = timed(lambda: engines.engine(engine))  # Spark's JVM start: once per process
+    jvm = _java_children()
+    jvm_cpu0 = sum(_cpu_s(p) for p in jvm)
+    spec = {"method": "psi", "max": PSI_MAX, "bins": BINS}
+
+    def run() -> list:
+        reference, current = engines.table("reference"), engines.table("current")
+        return feature_drift(reference, current, NUMERIC + CATEGORICAL, numeric=spec, categorical=spec)
+
+    try:
+        results, m = timed(run)
+    except MemoryError:
+        return {"error": f"out of memory under {CAP_GB} GiB"}
+    out = m | {
+        "peak_mb": peak_mb(),
+        "startup_s": start["seconds"],
+        "psi": {r.subject: r.value for r in results},
+        "drifted": [r.subject for r in results if not r.passed],
+        "not_judged": [r.subject for r in results if not r.judged],
+    }
+    if jvm:
+        out |= {
+            "jvm_peak_mb": sum(_status_kb("VmHWM", p) for p in jvm) / 1024,
+            "jvm_cpu_s": sum(_cpu_s(p) for p in jvm) - jvm_cpu0,
+        }
+    return out
+
+
+WORKERS = {
+    "baseline": worker_baseline,
+    "duckdb": lambda ref, cur: worker_engine("duckdb", ref, cur),
+    "spark": lambda ref, cur: worker_engine("spark", ref, cur),
+    "pandas": lambda ref, cur: worker_engine("pandas", ref, cur),
+}
+ENGINES = ["duckdb", "spark", "pandas"]
 
 
 # --- driver ------------------------------------------------------------------------------
@@ -146,6 +194,10 @@ def run_worker(name: str, ref: Path, cur: str | Path, timeout: float = 3600) -> 
     if proc.returncode == 0 and lines:
         return json.loads(lines[-1])
     tail = proc.stderr.strip().splitlines()[-3:]
+    if name == "pandas" and (
+        "MemoryError" in proc.stderr or "bad_alloc" in proc.stderr or proc.returncode < 0
+    ):
+        return {"error": f"out of memory under {CAP_GB} GiB", "detail": " | ".join(tail)[-300:]}
     return {"error": f"exit code {proc.returncode}: " + " | ".join(tail)}
 
 
@@ -156,6 +208,7 @@ def _line(name: str, r: dict) -> str:
         f"{name:>12}: {r['seconds']:7.1f} s wall, {r['cpu_s']:7.1f} s CPU, peak {r['peak_mb']:6.0f} MB"
         + (f" (+ JVM {r['jvm_peak_mb']:.0f} MB, {r['jvm_cpu_s']:.0f} s CPU)" if "jvm_peak_mb" in r else "")
         + f"; drifted: {', '.join(r['drifted'])}"
+        + ("" if r["drifted"] == SHIFTED else f"  <-- expected exactly {', '.join(SHIFTED)}")
     )
 
 
@@ -163,24 +216,46 @@ def main_scale(rows: int) -> dict:
     """Generate (cached), run every side, print one line each and return the summary."""
     t0 = time.perf_counter()
     ref, cur = make_scale_data(DATA, rows)
-    print(f"data: {rows:,} rows x {len(NUMERIC) + len(CATEGORICAL)} columns in {ref.parent} "
-          f"({time.perf_counter() - t0:.0f} s); shifted: {', '.join(SHIFTED)}", flush=True)
+    print(
+        f"data: {rows:,} rows x {len(NUMERIC) + len(CATEGORICAL)} columns in {ref.parent} "
+        f"({time.perf_counter() - t0:.0f} s); shifted: {', '.join(SHIFTED)}",
+        flush=True,
+    )
     base = run_worker("baseline", ref, cur)
     print(_line("baseline SQL", base), flush=True)
     engines: dict[str, dict] = {}
     for name in ENGINES:
         engines[name] = run_worker(name, ref, cur)
         print(_line(name, engines[name]), flush=True)
-    return {
+    summary = {
         "rows": rows,
         "columns": len(NUMERIC) + len(CATEGORICAL),
         "shifted": SHIFTED,
         "baseline_sql": base,
         "engines": engines,
+        "ratios": ratios(base, engines),
+        "found_exactly": {
+            k: v.get("drifted") == SHIFTED for k, v in {"baseline_sql": base, **engines}.items()
+        },
+        "load_average_1min": os.getloadavg()[0],
+        "cpus": os.cpu_count(),
     }
+    print("ratios: " + ", ".join(f"{k} {v:.2f}x" for k, v in summary["ratios"].items()), flush=True)
+    return summary
 
 
-ENGINES: list[str] = []
+def ratios(base: dict, engines: dict) -> dict:
+    """duckdb engine / baseline SQL and spark / duckdb engine, wall and CPU time."""
+    out = {}
+    duck, spark = engines.get("duckdb", {}), engines.get("spark", {})
+    if "seconds" in duck and "seconds" in base:
+        out["duckdb_vs_baseline_wall"] = duck["seconds"] / base["seconds"]
+        out["duckdb_vs_baseline_cpu"] = duck["cpu_s"] / base["cpu_s"]
+    if "seconds" in spark and "seconds" in duck:
+        out["spark_vs_duckdb_wall"] = spark["seconds"] / duck["seconds"]
+        cpu = spark["cpu_s"] + spark.get("jvm_cpu_s", 0.0)
+        out["spark_vs_duckdb_cpu"] = cpu / duck["cpu_s"]
+    return out
 
 
 if __name__ == "__main__":

@@ -24,7 +24,7 @@ VERSION = "v1"  # bump when the generator changes, so a stale cache is not reuse
 _CATS = [4, 8, 12, 2, 50]
 
 
-def _chunk(rng, n: int, current: bool):  # noqa: ANN001, ANN202 - numpy/pyarrow imported lazily
+def _chunk(rng, n: int, current: bool):
     import numpy as np
     import pyarrow as pa
 

@@ -28,11 +28,14 @@ from typing import Any, TypeVar
 import numpy as np
 
 from .base import EXACT_ROWS, Col, ColumnStats, Engine, EngineError, Key, Scan, ScanRequest, Table, Where
+from .duckdb import dkw_rank_error
 from .spark_expr import SUM_MAX, Exprs, bin_index, kind_of, python_value, ref
 
 #: Relative error of `percentile_approx` (accuracy 1 / REL_ERROR): a returned q-quantile has
 #: a rank within REL_ERROR * n of q * n (Spark's documented guarantee). Used above EXACT_ROWS.
 REL_ERROR = 0.001
+#: Accuracy of `percentile_approx` on the hashed row slice above EXACT_ROWS (Parquet files).
+SLICE_ACCURACY = 10_000
 #: Defaults for a local master (tests, laptops); `data.spark.conf` overrides them.
 LOCAL_CONF = {
     "spark.ui.enabled": "false",
@@ -127,15 +130,19 @@ class SparkTable(Table):
         from pyspark.sql import functions as F
 
         x = self.x
-        exact = True
-        if request.quantiles:
-            exact = self.row_count(request.where) <= self.engine.exact_rows
-        wide = {c: list(t) for c, t in request.thresholds.items() if len(t) > SUM_MAX}
+        sliced = self._sliced_quantiles(request) if request.quantiles else None
         items: list[tuple[str, str, int, Any]] = []  # (part, column, index, expression)
-        for c, probs in request.quantiles.items():
-            p = [float(v) for v in probs]
-            q = F.percentile(x.num(c), p) if exact else F.percentile_approx(x.num(c), p, self.engine.accuracy)
-            items.append(("q", c, 0, q))
+        if sliced is None:  # exact (percentile) up to exact_rows, else percentile_approx of every row
+            exact = self.row_count(request.where) <= self.engine.exact_rows if request.quantiles else True
+            for c, probs in request.quantiles.items():
+                p = [float(v) for v in probs]
+                acc = self.engine.accuracy
+                q = F.percentile(x.num(c), p) if exact else F.percentile_approx(x.num(c), p, acc)
+                items.append(("q", c, 0, q))
+            rank_error = 0.0 if exact else self.engine.rank_error
+        else:
+            rank_error = sliced[1]
+        wide = {c: list(t) for c, t in request.thresholds.items() if len(t) > SUM_MAX}
         for c, t in request.thresholds.items():
             items.append(("tn", c, 0, F.count(x.num(c))))
             if c not in wide:
@@ -158,9 +165,9 @@ class SparkTable(Table):
         row = self._run("aggregates", lambda: df.agg(*aggs).collect()[0])
         rows = int(row[0])
         got = {(p, c, i): val for (p, c, i, _), val in zip(items, row[1:], strict=True)}
-        out = Scan(rows=rows, rank_error=0.0 if exact else self.engine.rank_error)
+        out = Scan(rows=rows, rank_error=rank_error)
         for c, probs in request.quantiles.items():
-            q = got["q", c, 0]
+            q = got["q", c, 0] if sliced is None else sliced[0][c]
             out.quantiles[c] = np.asarray(q, dtype=float) if q is not None else np.full(len(probs), np.nan)
         wide_counts = self._wide_counts(df, wide) if wide else {}
         for c, t in request.thresholds.items():
@@ -181,6 +188,36 @@ class SparkTable(Table):
         for c in request.stats:
             out.stats[c] = _stats(got, c, rows, c in request.distinct)
         return out
+
+    def _sliced_quantiles(self, request: ScanRequest) -> tuple[dict[str, Any], float] | None:
+        """Quantiles of a hashed row slice of Parquet files above `exact_rows` rows, with their rank error.
+
+        The rows whose `xxhash64` of their row number within their file falls in a 1/k slice
+        (k = ceil(rows / exact_rows), so at least exact_rows / 2 rows): a deterministic
+        pseudo-random sample, as the duckdb engine takes. Its quantiles come from
+        `percentile_approx` at relative error 1 / SLICE_ACCURACY; the rank error adds the
+        sample's DKW bound (exceeded with probability 1e-6). None when the scan covers at
+        most `exact_rows` rows or the source has no row numbers (not Parquet files).
+        """
+        from pyspark.sql import functions as F
+
+        rows = self.row_count(request.where)
+        if rows <= self.engine.exact_rows or not self._parquet():
+            return None
+        k = math.ceil(rows / self.engine.exact_rows)
+        part = F.pmod(F.xxhash64(F.col("_metadata.row_index")), F.lit(k)) == F.lit(0)
+        df = self._where(request.where).where(part)
+        cols = list(request.quantiles)
+        aggs = [F.count(F.lit(1))] + [
+            F.percentile_approx(self.x.num(c), [float(p) for p in request.quantiles[c]], SLICE_ACCURACY)
+            for c in cols
+        ]
+        row = self._run("quantiles", lambda: df.agg(*aggs).collect()[0])
+        m = int(row[0])
+        return dict(zip(cols, row[1:], strict=True)), 1.0 / SLICE_ACCURACY + dkw_rank_error(m)
+
+    def _parquet(self) -> bool:
+        return bool(self.files) and all(f.lower().endswith((".parquet", ".pq")) for f in self.files or [])
 
     def _wide_counts(self, df: Any, wide: dict[str, list[float]]) -> dict[str, np.ndarray]:
         """Counts of many thresholds per column: a bin index per column, grouped in one job."""
@@ -307,7 +344,7 @@ class SparkTable(Table):
         """The table with `__mlprod_row`: the 0-based row number in file order (files sorted)."""
         from pyspark.sql import functions as F
 
-        if self.files and all(f.endswith((".parquet", ".pq")) for f in self.files):
+        if self._parquet():
             spark = self.engine.spark
             df = spark.read.parquet(*self.files).select(
                 "*", F.col("_metadata.file_path").alias("__f"), F.col("_metadata.row_index").alias("__r")
