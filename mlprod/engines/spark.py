@@ -150,7 +150,7 @@ class SparkTable(Table):
                 items += [
                     ("t", c, i, F.sum(F.when(v <= F.lit(float(b)), 1).otherwise(0))) for i, b in enumerate(t)
                 ]
-        for c in request.few:
+        for c in request.few if sliced is None else ():
             items.append(("f", c, 0, F.approx_count_distinct(x.value(c))))
         for c in request.stats:
             items.append(("sn", c, 0, F.count(x.value(c))))
@@ -180,7 +180,8 @@ class SparkTable(Table):
             out.counts[c] = np.r_[counts, rows - valid]
         if request.values:
             out.values = self._value_counts(df, list(request.values), rows)
-        few = [c for c in request.few if (got["f", c, 0] or 0) <= 2 * request.few[c] + 16]
+        approx = {c: got["f", c, 0] for c in request.few} if sliced is None else sliced[2]
+        few = [c for c in request.few if (approx[c] or 0) <= 2 * request.few[c] + 16]
         exact_few = self._value_counts(df, few, None) if few else {}
         for c, k in request.few.items():
             vc = exact_few.get(c)
@@ -189,15 +190,17 @@ class SparkTable(Table):
             out.stats[c] = _stats(got, c, rows, c in request.distinct)
         return out
 
-    def _sliced_quantiles(self, request: ScanRequest) -> tuple[dict[str, Any], float] | None:
+    def _sliced_quantiles(self, request: ScanRequest) -> tuple[dict[str, Any], float, dict[str, int]] | None:
         """Quantiles of a hashed row slice of Parquet files above `exact_rows` rows, with their rank error.
 
         The rows whose `xxhash64` of their row number within their file falls in a 1/k slice
         (k = ceil(rows / exact_rows), so at least exact_rows / 2 rows): a deterministic
         pseudo-random sample, as the duckdb engine takes. Its quantiles come from
         `percentile_approx` at relative error 1 / SLICE_ACCURACY; the rank error adds the
-        sample's DKW bound (exceeded with probability 1e-6). None when the scan covers at
-        most `exact_rows` rows or the source has no row numbers (not Parquet files).
+        sample's DKW bound (exceeded with probability 1e-6). The few-value tests' approximate
+        distinct counts come from the slice too (a slice has at most the table's distinct
+        values; a column above the limit on the slice is certainly above it). None when the
+        scan covers at most `exact_rows` rows or the source has no row numbers (not Parquet).
         """
         from pyspark.sql import functions as F
 
@@ -207,14 +210,17 @@ class SparkTable(Table):
         k = math.ceil(rows / self.engine.exact_rows)
         part = F.pmod(F.xxhash64(F.col("_metadata.row_index")), F.lit(k)) == F.lit(0)
         df = self._where(request.where).where(part)
-        cols = list(request.quantiles)
-        aggs = [F.count(F.lit(1))] + [
+        cols, few = list(request.quantiles), list(request.few)
+        aggs = [F.count(F.lit(1))]
+        aggs += [
             F.percentile_approx(self.x.num(c), [float(p) for p in request.quantiles[c]], SLICE_ACCURACY)
             for c in cols
         ]
+        aggs += [F.approx_count_distinct(self.x.value(c)) for c in few]
         row = self._run("quantiles", lambda: df.agg(*aggs).collect()[0])
-        m = int(row[0])
-        return dict(zip(cols, row[1:], strict=True)), 1.0 / SLICE_ACCURACY + dkw_rank_error(m)
+        m, qs, ds = int(row[0]), row[1 : 1 + len(cols)], row[1 + len(cols) :]
+        error = 1.0 / SLICE_ACCURACY + dkw_rank_error(m)
+        return dict(zip(cols, qs, strict=True)), error, {c: int(d or 0) for c, d in zip(few, ds, strict=True)}
 
     def _parquet(self) -> bool:
         return bool(self.files) and all(f.lower().endswith((".parquet", ".pq")) for f in self.files or [])
