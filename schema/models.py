@@ -119,6 +119,10 @@ class SparkOptions(StrictModel):
 class DuckDBOptions(StrictModel):
     # A DuckDB database file (opened read-only) holding the `table:` data sets.
     database: RelPath | None = None
+    # DuckDB's memory cap, e.g. "600MB" (the default) or "4GB"; beyond it DuckDB spills to disk.
+    memory_limit: (
+        Annotated[str, Field(pattern=r"^[1-9][0-9]{0,5}(\.[0-9]+)?\s?(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$")] | None
+    ) = None
 
 
 class Data(StrictModel):

@@ -41,6 +41,7 @@ from .base import (
 #: number (CSV, JSON, catalog tables): measured below 0.001 on normal, log-normal, heavy-tailed
 #: and zero-inflated columns; stated with a 5x margin (docs/engines.md).
 APPROX_RANK_ERROR = 0.005
+DEFAULT_MEMORY_LIMIT = "600MB"
 #: Failure probability of the sampled quantiles' rank-error bound (DKW inequality).
 DKW_DELTA = 1e-6
 
@@ -299,7 +300,7 @@ class DuckDBTable(Table):
         return out
 
     def _sampled(self, request: ScanRequest) -> tuple[dict[str, np.ndarray], dict[str, int], float]:
-        """(quantiles, approximate distinct counts, rank error) from one query.
+        """(quantiles, approximate distinct counts, rank error) of the requested columns.
 
         Up to `exact_rows` rows: exact quantiles (quantile_cont) of every row. Above, on a
         Parquet source: exact quantiles of the rows whose hashed file row number falls in a
@@ -313,32 +314,40 @@ class DuckDBTable(Table):
         if k > 1 and self.rowed is not None:
             source, extra = self.rowed, f" AND hash(file_row_number) % {int(k)} = 0"
         cols = list(dict.fromkeys([*request.quantiles, *request.few]))
-        inner = ", ".join(f"{self._clean(c, c in request.quantiles)} AS a{i}" for i, c in enumerate(cols))
-        aggs = ["count(*)"]
-        for i, c in enumerate(cols):
-            if c in request.quantiles:
-                probs = request.quantiles[c]
-                if digest:  # approx_quantile takes FLOAT positions
-                    pos = ", ".join(repr(float(p)) for p in probs)
-                    aggs.append(f"approx_quantile(a{i}, [{pos}]::FLOAT[])")
-                else:
-                    aggs.append(f"quantile_cont(a{i}, {floats_list(probs)})")
-            if c in request.few:
-                aggs.append(f"approx_count_distinct(a{i})")
-        params: list[Any] = []
-        cond = self.cond(request.where, params)
-        sql = f"SELECT {', '.join(aggs)} FROM (SELECT {inner} FROM {source} WHERE {cond}{extra})"
-        row = list(self._run(sql, params)[0])
-        m = int(row.pop(0))
         quantiles: dict[str, np.ndarray] = {}
         distincts: dict[str, int] = {}
-        for c in cols:
-            if c in request.quantiles:
-                q = row.pop(0)
-                n = len(request.quantiles[c])
-                quantiles[c] = np.asarray(q, dtype=float) if q is not None else np.full(n, np.nan)
-            if c in request.few:
-                distincts[c] = int(row.pop(0) or 0)
+        m = rows
+        # Parquet: one query per column. An exact quantile holds its column's values, so memory
+        # stays at one column of the slice, and Parquet reads only that column (the same total
+        # scan work). Other sources are parsed whole, so there one query covers every column.
+        batches = [[c] for c in cols] if self.rowed is not None else [cols]
+        for batch in batches:
+            aggs = ["count(*)"]
+            for i, c in enumerate(batch):
+                if c in request.quantiles:
+                    probs = request.quantiles[c]
+                    if digest:  # approx_quantile takes FLOAT positions
+                        pos = ", ".join(repr(float(p)) for p in probs)
+                        aggs.append(f"approx_quantile(a{i}, [{pos}]::FLOAT[])")
+                    else:
+                        aggs.append(f"quantile_cont(a{i}, {floats_list(probs)})")
+                if c in request.few:
+                    aggs.append(f"approx_count_distinct(a{i})")
+            params: list[Any] = []
+            cond = self.cond(request.where, params)
+            inner = ", ".join(
+                f"{self._clean(c, c in request.quantiles)} AS a{i}" for i, c in enumerate(batch)
+            )
+            sql = f"SELECT {', '.join(aggs)} FROM (SELECT {inner} FROM {source} WHERE {cond}{extra})"
+            row = list(self._run(sql, params)[0])
+            m = int(row.pop(0))
+            for c in batch:
+                if c in request.quantiles:
+                    q = row.pop(0)
+                    n = len(request.quantiles[c])
+                    quantiles[c] = np.asarray(q, dtype=float) if q is not None else np.full(n, np.nan)
+                if c in request.few:
+                    distincts[c] = int(row.pop(0) or 0)
         error = 0.0 if k == 1 else (APPROX_RANK_ERROR if digest else dkw_rank_error(m))
         return quantiles, distincts, error
 
@@ -486,13 +495,23 @@ class DuckDBEngine(Engine):
     )
 
     def __init__(
-        self, database: str | None = None, exact_rows: int = EXACT_ROWS, threads: int | None = None
+        self,
+        database: str | None = None,
+        exact_rows: int = EXACT_ROWS,
+        threads: int | None = None,
+        memory_limit: str = DEFAULT_MEMORY_LIMIT,
     ) -> None:
+        """`memory_limit` caps DuckDB's buffers (default 600MB: its Parquet reads otherwise keep
+        about 1 GB of row-group buffers; spills go to a temporary folder, never the project)."""
+        import tempfile
+
         import duckdb
 
         self.con = duckdb.connect(database or ":memory:", read_only=bool(database))
         if threads:
             self.con.execute(f"SET threads = {int(threads)}")
+        self.con.execute("SET memory_limit = ?", [str(memory_limit)])
+        self.con.execute("SET temp_directory = ?", [str(Path(tempfile.gettempdir()) / "mlprod-duckdb")])
         self.exact_rows = int(exact_rows)
         self._n = itertools.count()
 
