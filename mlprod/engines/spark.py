@@ -59,7 +59,8 @@ def session(
     """
     from pyspark.sql import SparkSession
 
-    key = (None if remote else (master or "local[2]"), remote)
+    address = master or "local[2]"
+    key = (None if remote else address, remote)
     conf = {k: str(v) for k, v in dict(conf or {}).items()}
     spark = _SESSIONS.get(key)
     if spark is not None:
@@ -72,14 +73,14 @@ def session(
         builder = builder.remote(remote)
         settings = conf
     else:
-        builder = builder.master(key[0])
-        settings = (LOCAL_CONF if key[0].startswith("local") else {}) | conf
+        builder = builder.master(address)
+        settings = (LOCAL_CONF if address.startswith("local") else {}) | conf
     for k, v in settings.items():
         builder = builder.config(k, v)
     try:
         spark = builder.getOrCreate()
     except Exception as exc:
-        where = remote or key[0]
+        where = remote or address
         raise EngineError(f"could not start a Spark session on {where}: {_first_line(exc)}") from exc
     if not remote:
         spark.sparkContext.setLogLevel("ERROR")
@@ -94,6 +95,8 @@ def _first_line(exc: BaseException) -> str:
 
 class SparkTable(Table):
     """A table over a Spark DataFrame (files, a catalog table or an in-memory frame)."""
+
+    engine: SparkEngine
 
     def __init__(self, engine: SparkEngine, df: Any, name: str, *, files: list[str] | None = None) -> None:
         self.engine = engine
@@ -352,7 +355,7 @@ class SparkTable(Table):
 
         if self._parquet():
             spark = self.engine.spark
-            df = spark.read.parquet(*self.files).select(
+            df = spark.read.parquet(*(self.files or [])).select(
                 "*", F.col("_metadata.file_path").alias("__f"), F.col("_metadata.row_index").alias("__r")
             )
             sizes = self._run("file sizes", df.groupBy("__f").count().collect)
