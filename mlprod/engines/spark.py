@@ -181,14 +181,19 @@ class SparkTable(Table):
                 below = np.array([float(got["t", c, i]) for i in range(len(t))])
                 counts = np.diff(np.r_[0.0, below, valid])
             out.counts[c] = np.r_[counts, rows - valid]
-        if request.values:
-            out.values = self._value_counts(df, list(request.values), rows)
         approx = {c: got["f", c, 0] for c in request.few} if sliced is None else sliced[2]
         few = [c for c in request.few if (approx[c] or 0) <= 2 * request.few[c] + 16]
-        exact_few = self._value_counts(df, few, None) if few else {}
+        wanted = list(dict.fromkeys([*request.values, *few]))  # one grouped job for both
+        counted = self._value_counts(df, wanted) if wanted else {}
+        for c in request.values:
+            vc = dict(counted[c])
+            missing = rows - sum(vc.values())
+            if missing:
+                vc[None] = missing
+            out.values[c] = vc
         for c, k in request.few.items():
-            vc = exact_few.get(c)
-            out.few[c] = vc if vc is not None and len(vc) <= k else None
+            fv = counted.get(c)
+            out.few[c] = fv if fv is not None and len(fv) <= k else None
         for c in request.stats:
             out.stats[c] = _stats(got, c, rows, c in request.distinct)
         return out
@@ -245,12 +250,12 @@ class SparkTable(Table):
             out[cols[int(r[0])]][int(r[1])] += float(r[2])
         return out
 
-    def _value_counts(self, df: Any, columns: list[str], rows: int | None) -> dict[str, dict[Any, int]]:
+    def _value_counts(self, df: Any, columns: list[str]) -> dict[str, dict[Any, int]]:
         """Exact {column: {value: count}} of several columns in one grouped job.
 
         Each column's value goes in a slot of its own type (text, integer, double, bool,
-        other as text), so keys come back as the data holds them. With `rows`, missing
-        values are counted under None; without, only present values are returned.
+        other as text), so keys come back as the data holds them. Missing values are not
+        counted (the caller has the row count).
         """
         from pyspark.sql import functions as F
 
@@ -284,11 +289,6 @@ class SparkTable(Table):
             c = columns[int(r[0])]
             v = r[1 + list(slots).index(slot(c))]
             out[c][python_value(v, self.types[c])] = int(r[-1])
-        if rows is not None:
-            for c in columns:
-                missing = rows - sum(out[c].values())
-                if missing:
-                    out[c][None] = missing
         return out
 
     def group_counts(
