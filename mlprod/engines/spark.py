@@ -8,9 +8,10 @@ engine with the same address (`close()` keeps it; starting a JVM costs seconds).
 Data sets are files or globs read with `spark.read` (Parquet, CSV with a header, JSON
 lines; a glob's files in sorted order), or catalog tables (`spark.table`). A `ScanRequest`
 is one aggregation over every requested column: per column exact quantiles (`percentile`,
-linear interpolation, when the scanned rows are at most `EXACT_ROWS`) or
-`percentile_approx` with relative error `REL_ERROR` (the engine's `rank_error`), threshold
-counts as conditional sums, min/max/mean/std/skewness, exact distinct counts. Value
+linear interpolation, when the scanned rows are at most `EXACT_ROWS`; above, quantiles of a
+hashed row slice of Parquet files, or `percentile_approx` of every row with relative error
+`REL_ERROR`; `Scan.rank_error` states the bound), threshold counts as conditional sums,
+min/max/mean/std/skewness, exact distinct counts. Value
 counts of several columns are one more job (one grouped aggregation over all of them);
 columns with more than `SUM_MAX` thresholds (KS's grid) are counted by grouping a bin index.
 Filters and keys are Column expressions (spark_expr.py), never SQL text.
@@ -18,7 +19,6 @@ Filters and keys are Column expressions (spark_expr.py), never SQL text.
 
 from __future__ import annotations
 
-import contextlib
 import glob
 import math
 from collections.abc import Callable, Mapping, Sequence
@@ -30,67 +30,14 @@ import numpy as np
 from .base import EXACT_ROWS, Col, ColumnStats, Engine, EngineError, Key, Scan, ScanRequest, Table, Where
 from .duckdb import dkw_rank_error
 from .spark_expr import SUM_MAX, Exprs, bin_index, kind_of, python_value, ref
+from .spark_session import first_line, session
 
 #: Relative error of `percentile_approx` (accuracy 1 / REL_ERROR): a returned q-quantile has
 #: a rank within REL_ERROR * n of q * n (Spark's documented guarantee). Used above EXACT_ROWS.
 REL_ERROR = 0.001
 #: Accuracy of `percentile_approx` on the hashed row slice above EXACT_ROWS (Parquet files).
 SLICE_ACCURACY = 10_000
-#: Defaults for a local master (tests, laptops); `data.spark.conf` overrides them.
-LOCAL_CONF = {
-    "spark.ui.enabled": "false",
-    "spark.ui.showConsoleProgress": "false",
-    "spark.driver.host": "127.0.0.1",
-    "spark.driver.bindAddress": "127.0.0.1",
-    "spark.sql.shuffle.partitions": "4",
-    "spark.sql.codegen.maxFields": "2000",  # keep whole-stage codegen for a wide aggregation
-}
-_SESSIONS: dict[tuple[str | None, str | None], Any] = {}
 T = TypeVar("T")
-
-
-def session(
-    master: str | None = None, remote: str | None = None, conf: Mapping[str, Any] | None = None
-) -> Any:
-    """The process's SparkSession for `master` or `remote`, created on first use.
-
-    On later calls `conf` is applied with `spark.conf.set` (runtime settings; static ones
-    such as memory only take effect on the first call).
-    """
-    from pyspark.sql import SparkSession
-
-    address = master or "local[2]"
-    key = (None if remote else address, remote)
-    conf = {k: str(v) for k, v in dict(conf or {}).items()}
-    spark = _SESSIONS.get(key)
-    if spark is not None:
-        for k, v in conf.items():
-            with contextlib.suppress(Exception):  # a static setting cannot change on a live session
-                spark.conf.set(k, v)
-        return spark
-    builder = SparkSession.builder
-    if remote:
-        builder = builder.remote(remote)
-        settings = conf
-    else:
-        builder = builder.master(address)
-        settings = (LOCAL_CONF if address.startswith("local") else {}) | conf
-    for k, v in settings.items():
-        builder = builder.config(k, v)
-    try:
-        spark = builder.getOrCreate()
-    except Exception as exc:
-        where = remote or address
-        raise EngineError(f"could not start a Spark session on {where}: {_first_line(exc)}") from exc
-    if not remote:
-        spark.sparkContext.setLogLevel("ERROR")
-    _SESSIONS[key] = spark
-    return spark
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
 
 
 class SparkTable(Table):
@@ -113,7 +60,7 @@ class SparkTable(Table):
         except EngineError:
             raise
         except Exception as exc:  # Py4J, AnalysisException, Spark Connect errors
-            raise EngineError(f"spark could not compute {what} of {self.name}: {_first_line(exc)}") from exc
+            raise EngineError(f"spark could not compute {what} of {self.name}: {first_line(exc)}") from exc
 
     def _where(self, where: Where) -> Any:
         return self.df.where(self.x.cond(where)) if where else self.df
@@ -437,14 +384,14 @@ class SparkEngine(Engine):
         except EngineError:
             raise
         except Exception as exc:
-            raise EngineError(f"spark could not read {path}: {_first_line(exc)}") from exc
+            raise EngineError(f"spark could not read {path}: {first_line(exc)}") from exc
         return SparkTable(self, df, name or Path(path).name, files=files)
 
     def from_table(self, table: str, *, name: str | None = None) -> Table:
         try:
             df = self.spark.table(table)
         except Exception as exc:
-            raise EngineError(f"spark has no table {table!r}: {_first_line(exc)}") from exc
+            raise EngineError(f"spark has no table {table!r}: {first_line(exc)}") from exc
         return SparkTable(self, df, name or table)
 
     def from_frame(self, df: Any, *, name: str = "data") -> Table:
