@@ -112,9 +112,7 @@ class Exprs:
             return self.value(key.column)
         if isinstance(key, Bucket):
             x, e = self.num(key.column), key.edges
-            inner = F.lit(0)
-            for b in e[1:-1]:
-                inner = inner + (x >= F.lit(float(b))).cast("int")
+            inner = bin_index(x, e[1:-1], left_closed=True)  # a balanced tree: 1000 edges nest 10 deep
             inside = self.valid(key.column) & (x >= F.lit(float(e[0]))) & (x < F.lit(float(e[-1])))
             return F.when(inside, inner).otherwise(F.lit(-1))
         if isinstance(key, Match):
@@ -122,9 +120,12 @@ class Exprs:
         raise EngineError(f"unknown group key {key!r}")
 
 
-def bin_index(x: Any, thresholds: Sequence[float]) -> Any:
-    """The right-closed bin of x: number of thresholds below x (searchsorted 'left'), as a
-    balanced tree of comparisons (depth log2(k)); NULL stays NULL."""
+def bin_index(x: Any, thresholds: Sequence[float], *, left_closed: bool = False) -> Any:
+    """The bin of x among sorted thresholds, as a balanced tree of comparisons (depth log2(k)).
+
+    Right-closed bins (default): the number of thresholds below x (searchsorted 'left');
+    left-closed: the number at or below x (searchsorted 'right'). NULL stays NULL.
+    """
     from pyspark.sql import functions as F
 
     t = [float(v) for v in thresholds]
@@ -132,8 +133,9 @@ def bin_index(x: Any, thresholds: Sequence[float]) -> Any:
     def build(lo: int, hi: int) -> Any:  # bin in [lo, hi]
         if lo == hi:
             return F.lit(lo)
-        mid = (lo + hi) // 2  # x <= t[mid] -> bin <= mid
-        return F.when(x <= F.lit(t[mid]), build(lo, mid)).otherwise(build(mid + 1, hi))
+        mid = (lo + hi) // 2  # x below t[mid] -> bin <= mid
+        below = x < F.lit(t[mid]) if left_closed else x <= F.lit(t[mid])
+        return F.when(below, build(lo, mid)).otherwise(build(mid + 1, hi))
 
     return F.when(x.isNotNull(), build(0, len(t)))
 
