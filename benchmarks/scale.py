@@ -20,13 +20,16 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TypeVar
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 from scale_data import CATEGORICAL, NUMERIC, SHIFTED, make_scale_data  # noqa: E402
 
+T = TypeVar("T")
 DATA = HERE / ".data"
 PSI_MAX = 0.2
 BINS = 10
@@ -46,7 +49,8 @@ def _status_kb(field: str, pid: str = "self") -> int:
 
 def _java_children() -> list[str]:
     """Pids of java processes descended from this process (Spark's JVM)."""
-    me, kids = str(os.getpid()), {}
+    me = str(os.getpid())
+    kids: dict[str, list[tuple[str, str]]] = {}
     for p in Path("/proc").iterdir():
         if p.name.isdigit():
             try:
@@ -69,7 +73,7 @@ def _cpu_s(pid: str) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def timed(fn) -> tuple[object, dict]:
+def timed(fn: Callable[[], T]) -> tuple[T, dict]:
     """(result, {"seconds", "cpu_s"}) of one call."""
     t0, c0 = time.perf_counter(), time.process_time()
     out = fn()
@@ -227,7 +231,7 @@ def main_scale(rows: int) -> dict:
     for name in ENGINES:
         engines[name] = run_worker(name, ref, cur)
         print(_line(name, engines[name]), flush=True)
-    summary = {
+    summary: dict[str, Any] = {
         "rows": rows,
         "columns": len(NUMERIC) + len(CATEGORICAL),
         "shifted": SHIFTED,
