@@ -249,12 +249,15 @@ def main_scale(rows: int) -> dict:
 
 
 def ratios(base: dict, engines: dict) -> dict:
-    """duckdb engine / baseline SQL and spark / duckdb engine, wall and CPU time."""
+    """duckdb engine / baseline SQL, spark / duckdb engine and spark / baseline, wall and CPU time."""
     out = {}
     duck, spark = engines.get("duckdb", {}), engines.get("spark", {})
     if "seconds" in duck and "seconds" in base:
         out["duckdb_vs_baseline_wall"] = duck["seconds"] / base["seconds"]
         out["duckdb_vs_baseline_cpu"] = duck["cpu_s"] / base["cpu_s"]
+    if "seconds" in spark and "seconds" in base:  # reported beside, for when the duckdb side fails
+        out["spark_vs_baseline_wall"] = spark["seconds"] / base["seconds"]
+        out["spark_vs_baseline_cpu"] = (spark["cpu_s"] + spark.get("jvm_cpu_s", 0.0)) / base["cpu_s"]
     if "seconds" in spark and "seconds" in duck:
         out["spark_vs_duckdb_wall"] = spark["seconds"] / duck["seconds"]
         cpu = spark["cpu_s"] + spark.get("jvm_cpu_s", 0.0)
