@@ -3,6 +3,7 @@
 
     python benchmarks/run.py            # drift at 100k and 1M rows, cohort metrics at 1M rows
     python benchmarks/run.py --quick    # everything at 100k rows (< 90 s once the env exists)
+    python benchmarks/run.py --scale    # drift on 2 x 20M x 25 Parquet in every engine (scale.py)
 
 One run, one synthetic data set per size (20 numeric + 5 categorical columns, a reference and
 a shifted current, plus a label, a score and 3 cohort columns), written once to parquet. Every
@@ -302,11 +303,23 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true", help="100k rows only")
     ap.add_argument("--no-evidently", action="store_true", help="skip the Evidently side")
+    ap.add_argument(
+        "--scale",
+        action="store_true",
+        help="drift on two Parquet files of --rows x 25 columns: DuckDB SQL baseline, duckdb, spark, pandas",
+    )
+    ap.add_argument("--rows", type=int, default=20_000_000, help="rows per file for --scale (default 20M)")
     ap.add_argument("--worker", choices=sorted(WORKERS), help=argparse.SUPPRESS)
     ap.add_argument("--data", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.worker:
         print(json.dumps(WORKERS[args.worker](Path(args.data))))
+        return 0
+    if args.scale:  # benchmarks/scale.py: its own workers and data
+        sys.path.insert(0, str(HERE))
+        from scale import main_scale
+
+        print(json.dumps({"scale": main_scale(args.rows)}))
         return 0
 
     start = time.perf_counter()
