@@ -246,10 +246,17 @@ class DuckDBTable(Table):
             cond = self.cond(request.where, params)
             inner = ", ".join([*(f"{sql} AS {a}" for a, sql in proj.items())]) or "1 AS one"
             select = ", ".join(["count(*)", *(sql for _, _, sql in items)])
-            sql = f"SELECT {select} FROM (SELECT {inner} FROM {self.source} WHERE {cond})"
-            row = self._run(sql, params)[0]
+            frm = f"FROM (SELECT {inner} FROM {self.source} WHERE {cond})"
+            try:
+                row = self._run(f"SELECT {select} {frm}", params)[0]
+                got: dict[tuple[str, str], Any] = {
+                    (p, c): v for (p, c, _), v in zip(items, row[1:], strict=True)
+                }
+            except EngineError as exc:
+                if "SKEW is out of range" not in str(exc):
+                    raise
+                row, got = self._scaled_skew(items, frm, params)
             rows = int(row[0])
-            got: dict[tuple[str, str], Any] = {(p, c): v for (p, c, _), v in zip(items, row[1:], strict=True)}
         else:
             rows, got = self.row_count(request.where), {}
         out = Scan(rows=rows)
@@ -298,6 +305,39 @@ class DuckDBTable(Table):
                 )
             out.stats[c] = st
         return out
+
+    def _scaled_skew(
+        self, items: list[tuple[str, str, str]], frm: str, params: list[Any]
+    ) -> tuple[tuple[Any, ...], dict[tuple[str, str], Any]]:
+        """The scan without moment skewness, then skewness from moments about the mean.
+
+        DuckDB's skewness() raises "SKEW is out of range" when its one-pass formula gives a
+        non-finite value (a column constant up to rounding, or a sum of cubes that overflows).
+        Then: the scan again without it, and one more pass for the central moments
+        m2 = mean((x - mean)^2), m3 = mean((x - mean)^3) of every such column; skewness is
+        m3 / m2^1.5 (0 where m2 is 0, inf where the cubes overflow), returned as DuckDB's
+        adjusted G1 so `_g1` turns it back.
+        """
+        plain = [(p, c, "NULL" if p == "skewness" else sql) for p, c, sql in items]
+        row = self._run(f"SELECT {', '.join(['count(*)', *(sql for _, _, sql in plain)])} {frm}", params)[0]
+        got = {(p, c): v for (p, c, _), v in zip(plain, row[1:], strict=True)}
+        args = {c: sql.removeprefix("skewness(").removesuffix(")") for p, c, sql in items if p == "skewness"}
+        use = [c for c in args if got["avg", c] is not None and math.isfinite(got["avg", c])]
+        if use:
+            sels = []
+            for c in use:
+                d = f"({args[c]} - {lit(float(got['avg', c]))})"
+                sels += [f"avg({d} * {d})", f"avg({d} * {d} * {d})"]
+            again = self._run(f"SELECT {', '.join(sels)} {frm}", params)[0]
+            for i, c in enumerate(use):
+                m2, m3, n = again[2 * i], again[2 * i + 1], int(got["sn", c])
+                if m2 is None or m3 is None or n <= 2 or not m2 > 0:
+                    got["skewness", c] = None  # constant: `_g1` says 0
+                elif not (math.isfinite(m2) and math.isfinite(m3)):
+                    got["skewness", c] = math.inf  # cubes overflow even about the mean (scipy: inf)
+                else:
+                    got["skewness", c] = (m3 / m2**1.5) * math.sqrt(n * (n - 1)) / (n - 2)
+        return row, got
 
     def _sampled(self, request: ScanRequest) -> tuple[dict[str, np.ndarray], dict[str, int], float]:
         """(quantiles, approximate distinct counts, rank error) of the requested columns.
@@ -508,6 +548,7 @@ class DuckDBEngine(Engine):
         import duckdb
 
         self.con = duckdb.connect(database or ":memory:", read_only=bool(database))
+        self.con.execute("SET enable_progress_bar = false")  # no bars in test and notebook output
         if threads:
             self.con.execute(f"SET threads = {int(threads)}")
         self.con.execute("SET memory_limit = ?", [str(memory_limit)])
