@@ -40,8 +40,10 @@ MULTICLASS = (
     "top_k_accuracy",
 )
 PER_CLASS = ("precision", "recall", "f1")
-#: `precision[A]`, `recall[3]`, `f1[high risk]`: the label as written in the data.
-CLASS_METRIC_RE = re.compile(r"^(precision|recall|f1)\[([^\[\]\x00-\x1f\x7f]+)\]$")
+#: `precision[A]`, `recall[3]`, `f1[high risk]`: the label as written in the data. Brackets in the
+#: label are read too (the name ends at its last `]`): the spec cannot name such a class, but the
+#: card measures every class of the model.
+CLASS_METRIC_RE = re.compile(r"^(precision|recall|f1)\[([^\x00-\x1f\x7f]+)\]$")
 DEFAULT_K = 3
 
 

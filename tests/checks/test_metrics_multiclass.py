@@ -183,3 +183,16 @@ def test_confusion_counts():
     got = confusion(y, proba)
     want = skm.confusion_matrix(y, proba.predicted(), labels=list(classes))
     assert got == {"classes": ["A", "B", "C"], "counts": want.tolist()}
+
+
+def test_labels_with_brackets_spaces_and_unicode_are_measured_per_class():
+    """A class label the spec cannot name (`x]y`) is still measured: the card names every class."""
+    classes = ["x]y", "a b", "a_b", "é[ü"]
+    y = np.array(["x]y", "a b", "a_b", "é[ü", "x]y", "a_b"], dtype=object)
+    P = np.eye(4)[[0, 1, 1, 3, 0, 2]] * 0.7 + 0.075
+    names = [f"{m}[{c}]" for c in classes for m in ("precision", "recall", "f1")]
+    out = compute_metrics(names, y, ClassProba(P, classes))
+    pred = np.array(classes, dtype=object)[P.argmax(axis=1)]
+    recall = skm.recall_score(y, pred, labels=classes, average=None, zero_division=np.nan)
+    assert [out[f"recall[{c}]"] for c in classes] == pytest.approx(list(recall), nan_ok=True)
+    assert split_class_metric("recall[x]y]") == ("recall", "x]y")
