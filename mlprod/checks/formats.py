@@ -201,6 +201,7 @@ def _golden_classes_text(ids: list[str], proba: Any, model_sha256: str | None) -
 def read_golden(path: str | Path) -> Golden:
     """Read a golden predictions file written by write_golden (or by hand: the comment is optional)."""
     import csv
+    import io
 
     import numpy as np
 
@@ -215,15 +216,15 @@ def read_golden(path: str | Path) -> Golden:
         raise UsageError(
             f"golden predictions file {path} is not UTF-8 text (byte {exc.start}: {exc.reason})"
         ) from exc
-    lines = text.splitlines()
     meta: dict[str, str] = {}
-    if lines and lines[0].startswith("#"):
-        for part in lines[0].lstrip("#").split(";")[1:]:
+    if text.startswith("#"):
+        first, _, text = text.partition("\n")
+        for part in first.lstrip("#").split(";")[1:]:
             key, _, value = part.strip().rpartition(" ")
             if key:
                 meta[key] = value
-        lines = lines[1:]
-    rows = list(csv.reader(lines))
+    # Parsed as one CSV text: a quoted class label may hold a line break.
+    rows = list(csv.reader(io.StringIO(text)))
     if rows and [c.strip() for c in rows[0][:2]] == ["id", "label"]:
         return _read_golden_classes(path, rows, meta)
     if not rows or [c.strip() for c in rows[0]] != ["id", "score"]:

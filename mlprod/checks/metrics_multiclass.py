@@ -40,8 +40,10 @@ MULTICLASS = (
     "top_k_accuracy",
 )
 PER_CLASS = ("precision", "recall", "f1")
-#: `precision[A]`, `recall[3]`, `f1[high risk]`: the label as written in the data.
-CLASS_METRIC_RE = re.compile(r"^(precision|recall|f1)\[([^\[\]\x00-\x1f\x7f]+)\]$")
+#: `precision[A]`, `recall[3]`, `f1[high risk]`: the label as written in the data. Brackets in the
+#: label are read too (the name ends at its last `]`): the spec cannot name such a class, but the
+#: card measures every class of the model.
+CLASS_METRIC_RE = re.compile(r"^(precision|recall|f1)\[([^\x00-\x1f\x7f]+)\]$")
 DEFAULT_K = 3
 
 
@@ -206,7 +208,10 @@ def group_metrics_multiclass(
             elif m == "log_loss":
                 eps = np.finfo(float).eps
                 py = np.clip(P[np.arange(len(y)), y], eps, 1 - eps) if len(y) else np.zeros(0)
-                out[m] = _div(count(-np.log(py)), n)
+                # Undefined (NaN) where a row is no probability distribution: clipped, [5, 7, 1]
+                # would score a near-perfect log loss whatever the truth.
+                off = ~(((P >= 0) & (P <= 1)).all(axis=1) & (np.abs(P.sum(axis=1) - 1) <= 1e-6))
+                out[m] = np.where(count(off.astype(float)) > 0, np.nan, _div(count(-np.log(py)), n))
             elif m == "top_k_accuracy":
                 out[m] = _div(count(_top_k_hits(P, y, k).astype(float)) if len(y) else np.zeros(G), n)
             elif m == "roc_auc_ovr":

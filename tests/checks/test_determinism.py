@@ -116,3 +116,16 @@ def test_align_to_golden_by_id_and_position(tmp_path):
     assert align_to_golden(df, read_golden(path), None)["id"].tolist() == [12, 10]
     with pytest.raises(UsageError, match="not in the data set"):
         align_to_golden(df[df["id"] != 12], golden, "id")
+
+
+def test_golden_format_2_round_trips_odd_class_labels(tmp_path):
+    """Labels with spaces, brackets, commas, unicode and a line break survive write and read."""
+    from mlprod.checks.formats import golden_text
+    from mlprod.checks.metrics_multiclass import ClassProba
+
+    classes = [" a", "a b", "a_b", "x]y,z", "é\nü"]
+    proba = ClassProba(np.eye(5)[[4, 0, 3]] * 0.6 + 0.08, classes)
+    path = tmp_path / "golden.csv"
+    path.write_text(golden_text(["1", "2", "3"], proba, None), encoding="utf-8")
+    golden = read_golden(path)
+    assert golden.classes == classes and golden.labels == ["é\nü", " a", "x]y,z"]

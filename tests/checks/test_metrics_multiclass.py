@@ -183,3 +183,29 @@ def test_confusion_counts():
     got = confusion(y, proba)
     want = skm.confusion_matrix(y, proba.predicted(), labels=list(classes))
     assert got == {"classes": ["A", "B", "C"], "counts": want.tolist()}
+
+
+def test_labels_with_brackets_spaces_and_unicode_are_measured_per_class():
+    """A class label the spec cannot name (`x]y`) is still measured: the card names every class."""
+    classes = ["x]y", "a b", "a_b", "é[ü"]
+    y = np.array(["x]y", "a b", "a_b", "é[ü", "x]y", "a_b"], dtype=object)
+    P = np.eye(4)[[0, 1, 1, 3, 0, 2]] * 0.7 + 0.075
+    names = [f"{m}[{c}]" for c in classes for m in ("precision", "recall", "f1")]
+    out = compute_metrics(names, y, ClassProba(P, classes))
+    pred = np.array(classes, dtype=object)[P.argmax(axis=1)]
+    recall = skm.recall_score(y, pred, labels=classes, average=None, zero_division=np.nan)
+    assert [out[f"recall[{c}]"] for c in classes] == pytest.approx(list(recall), nan_ok=True)
+    assert split_class_metric("recall[x]y]") == ("recall", "x]y")
+
+
+@pytest.mark.parametrize("row", [[5.0, 7.0, 1.0], [-1.0, 2.0, 0.0], [0.2, 0.2, 0.2]])
+def test_log_loss_of_rows_that_are_no_distribution_is_undefined(row):
+    """Clipping [5, 7, 1] gave a log loss of 2e-16 (perfect) whatever the truth; scikit-learn refuses."""
+    y = np.array([0, 1, 2, 1])
+    P = np.array([row, [0.1, 0.8, 0.1], [0.1, 0.1, 0.8], [0.1, 0.8, 0.1]])
+    out = compute_metrics(["log_loss", "accuracy"], y, ClassProba(P, (0, 1, 2)))
+    assert math.isnan(out["log_loss"])
+    assert out["accuracy"] == pytest.approx(skm.accuracy_score(y, P.argmax(axis=1)))
+    ok = np.array([[0.5, 0.3, 0.2], *P[1:]])
+    good = compute_metrics(["log_loss"], y, ClassProba(ok, (0, 1, 2)))["log_loss"]
+    assert good == pytest.approx(skm.log_loss(y, ok, labels=[0, 1, 2]), abs=1e-12)
