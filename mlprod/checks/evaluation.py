@@ -177,8 +177,12 @@ def _datasets(p: Project) -> dict[str, Any]:
     return out
 
 
-def _metric_names(p: Project) -> list[str]:
-    return list(TASK_METRICS.get(p.task, ["accuracy"]))
+def _metric_names(p: Project, scores: Any) -> list[str]:
+    """The card's overall metrics; top-k accuracy only when k is below the number of classes
+    (otherwise every row is a hit and its 1.0 says nothing)."""
+    from .metrics_multiclass import trivial_reason
+
+    return [m for m in TASK_METRICS.get(p.task, ["accuracy"]) if trivial_reason(m, scores) is None]
 
 
 def _overall(run: _Run) -> dict[str, Any]:
@@ -187,7 +191,7 @@ def _overall(run: _Run) -> dict[str, Any]:
     p, ds = run.project, run.config["eval_dataset"]
     y, scores = p.y(ds), p.scores(ds)
     metrics: dict[str, float | None] = {}
-    for name in _metric_names(p):
+    for name in _metric_names(p, scores):
         try:
             metrics[name] = compute_metric(name, y, scores, threshold=p.threshold())
         except (MlprodError, ValueError, TypeError):

@@ -130,3 +130,11 @@ def test_per_class_metric_names_read_as_words_and_stay_escaped() -> None:
     assert metric_name("recall[severe]") == "Recall of severe"
     assert metric_name("f1_macro") == "F1 (macro)"
     assert metric_name("precision[a|b]") == "Precision of a\\|b"  # a pipe cannot break the table
+
+
+def test_trivial_top_k_accuracy_is_left_off_the_card(wine: Path) -> None:
+    """Three classes and the default k of 3: every row is a top-3 hit, so the card shows no 1.0."""
+    overall = json.loads((wine / ".mlprod" / "evaluation.json").read_text())["overall"]["metrics"]
+    assert "top_k_accuracy" not in overall
+    assert {"accuracy", "f1_macro", "log_loss"} <= set(overall)
+    assert "Top-k" not in (wine / "MODEL_CARD.md").read_text()
