@@ -218,10 +218,12 @@ def table_drift(ref: Table, cur: Table, tasks: Sequence[Task], where: Where = ()
     thresholds = {p.task.column: p.thresholds for p in num if p.thresholds is not None}
     stats = [p.task.column for p in num]
     r2 = ref.scan(
-        ScanRequest(thresholds=thresholds, stats=stats, values=[p.task.column for p in cat], where=where)
+        ScanRequest(
+            thresholds=thresholds, stats=stats, values=[p.task.column for p in cat], where=where, skew=False
+        )
     )
     values = [p.task.column for p in cat] + [p.task.column for p in num if p.few]
-    c1 = cur.scan(ScanRequest(thresholds=thresholds, values=values, stats=stats, where=where))
+    c1 = cur.scan(ScanRequest(thresholds=thresholds, values=values, stats=stats, where=where, skew=False))
     return [_finish(p, ref, cur, r1, r2, c1, where) for p in plans]
 
 

@@ -158,6 +158,8 @@ class ScanRequest:
       k" from an approximate distinct count only when it is certainly above k.
     - `stats`: columns -> `ColumnStats`.
     - `distinct`: columns whose `ColumnStats.distinct` must be computed (exact; costly).
+    - `skew`: False when the caller does not need `ColumnStats.skew` (engines may then leave
+      it None and skip the costly moment; drift needs only mean, std, min and max).
     - `where`: rows the whole scan covers.
     """
 
@@ -168,6 +170,7 @@ class ScanRequest:
     stats: Sequence[str] = ()
     distinct: Sequence[str] = ()
     where: Where = ()
+    skew: bool = True
 
 
 @dataclass(frozen=True)

@@ -235,7 +235,7 @@ class DuckDBTable(Table):
             if self.kinds()[c] == "numeric":
                 a = num(c)
                 items.append(("sn", c, f"count({a})"))
-                for agg in ("min", "max", "avg", "stddev_pop", "skewness"):
+                for agg in ("min", "max", "avg", "stddev_pop", "skewness")[: 5 if request.skew else 4]:
                     items.append((agg, c, f"{agg}({a})"))
             else:
                 items.append(("sn", c, f"count({raw(c)})"))
@@ -292,7 +292,11 @@ class DuckDBTable(Table):
                 rows, rows - n_valid, distinct=int(got["d", c]) if c in request.distinct else None
             )
             if ("min", c) in got and n_valid:
-                skew = _g1(got["skewness", c], n_valid, got["stddev_pop", c], got["avg", c])
+                skew = (
+                    _g1(got["skewness", c], n_valid, got["stddev_pop", c], got["avg", c])
+                    if request.skew
+                    else None
+                )
                 st = ColumnStats(
                     rows,
                     rows - n_valid,
