@@ -106,7 +106,7 @@ class SparkTable(Table):
             items.append(("sn", c, 0, F.count(x.value(c))))
             if self.kinds()[c] == "numeric":
                 v = x.num(c)
-                for agg in ("min", "max", "avg", "stddev_pop", "skewness"):
+                for agg in ("min", "max", "avg", "stddev_pop", "skewness")[: 5 if request.skew else 4]:
                     items.append((agg, c, 0, getattr(F, agg)(v)))
             if c in request.distinct:
                 items.append(("d", c, 0, F.count_distinct(x.value(c))))
@@ -327,10 +327,12 @@ def _stats(got: dict[tuple[str, str, int], Any], c: str, rows: int, distinct: bo
     if ("min", c, 0) not in got or not n_valid:
         return ColumnStats(rows, rows - n_valid, distinct=d)
     mean, std = float(got["avg", c, 0]), float(got["stddev_pop", c, 0])
-    g1 = got["skewness", c, 0]
-    g1 = math.nan if g1 is None else float(g1)
-    if std <= 1e-14 * max(abs(mean), 1.0) or math.isnan(g1):
-        g1 = 0.0
+    g1: float | None = None
+    if ("skewness", c, 0) in got:  # not requested (ScanRequest.skew False): None
+        raw = got["skewness", c, 0]
+        g1 = math.nan if raw is None else float(raw)
+        if std <= 1e-14 * max(abs(mean), 1.0) or math.isnan(g1):
+            g1 = 0.0
     return ColumnStats(
         rows, rows - n_valid, float(got["min", c, 0]), float(got["max", c, 0]), mean, std, g1, d
     )
