@@ -24,23 +24,13 @@ import numpy as np
 import pandas as pd
 
 from mlprod.errors import UsageError
+from mlprod.schema.task_rules import BINARY_METRICS, REGRESSION_METRICS
 
 from .metrics_multiclass import MULTICLASS, group_metrics_multiclass
 
-CLASSIFICATION = (
-    "roc_auc",
-    "accuracy",
-    "balanced_accuracy",
-    "precision",
-    "recall",
-    "f1",
-    "log_loss",
-    "brier",
-    "selection_rate",
-    "false_positive_rate",
-    "false_negative_rate",
-)
-REGRESSION = ("rmse", "mae", "r2")
+# one list of names per task, shared with `validate` (mlprod/schema/task_rules.py)
+CLASSIFICATION = BINARY_METRICS
+REGRESSION = REGRESSION_METRICS
 METRICS = CLASSIFICATION + REGRESSION
 HIGHER_IS_BETTER = {
     m: m not in {"log_loss", "brier", "false_positive_rate", "false_negative_rate", "rmse", "mae"}

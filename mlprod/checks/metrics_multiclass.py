@@ -27,18 +27,10 @@ import numpy as np
 import pandas as pd
 
 from mlprod.errors import UsageError
+from mlprod.schema.task_rules import MULTICLASS_METRICS
 
-MULTICLASS = (
-    "accuracy",
-    "balanced_accuracy",
-    "f1_macro",
-    "f1_weighted",
-    "precision_macro",
-    "recall_macro",
-    "log_loss",
-    "roc_auc_ovr",
-    "top_k_accuracy",
-)
+# the names `validate` accepts for multiclass (mlprod/schema/task_rules.py), per-class ones apart
+MULTICLASS = tuple(m for m in MULTICLASS_METRICS if "[" not in m)
 PER_CLASS = ("precision", "recall", "f1")
 #: `precision[A]`, `recall[3]`, `f1[high risk]`: the label as written in the data. Brackets in the
 #: label are read too (the name ends at its last `]`): the spec cannot name such a class, but the
