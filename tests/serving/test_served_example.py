@@ -60,11 +60,13 @@ def test_healthy_server_passes_every_serving_check(
     assert outcomes[GOLDEN].concern == "determinism" and outcomes[LATENCY].concern == "infrastructure"
 
 
-def test_float32_and_rounding_fail_golden_replay_only(served_credit: Path, busy: bool) -> None:
+def test_float32_and_rounding_fail_golden_replay_only(served_credit: Path) -> None:
     with server(served_credit, "float32") as url:
         outcomes = _run(served_credit, url)
-    # On a machine too busy for the latency budget, the latency test may fail too (not judged here).
-    assert _failed(outcomes) - ({LATENCY} if busy else set()) == {GOLDEN}, _why(outcomes)
+    # Latency is judged by the healthy and stall tests (which skip on a busy machine); here a
+    # load spike from other jobs can time out one of its 120 requests, so it is left out.
+    assert _failed(outcomes) - {LATENCY} == {GOLDEN}, _why(outcomes)
+    assert outcomes[REPEAT].status == outcomes[ROBUST].status == "passed", _why(outcomes)
     message = outcomes[GOLDEN].message
     assert "differ from tests/golden/predictions.csv" in message and "worst rows: id " in message
 
