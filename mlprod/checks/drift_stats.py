@@ -83,7 +83,11 @@ def _quantile_boundaries(ref_valid: np.ndarray, bins: int) -> list[tuple[float, 
     """
     if ref_valid.size == 0:
         return []
-    qs = np.quantile(ref_valid, np.linspace(0.0, 1.0, int(bins) + 1)[1:-1])
+    return quantile_boundaries(np.quantile(ref_valid, np.linspace(0.0, 1.0, int(bins) + 1)[1:-1]))
+
+
+def quantile_boundaries(qs: np.ndarray) -> list[tuple[float, bool]]:
+    """(value, closed) boundaries from given quantiles (shared with the engines' drift path)."""
     values, repeats = np.unique(qs, return_counts=True)
     out: list[tuple[float, bool]] = []
     for v, k in zip(values.tolist(), repeats.tolist(), strict=True):

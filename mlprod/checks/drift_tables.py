@@ -29,7 +29,15 @@ import numpy as np
 from mlprod.engines import ColumnStats, Scan, ScanRequest, Table, Where
 
 from .drift_noise import Noise, ks_noise, noise_from_counts
-from .drift_stats import MISSING, STATISTICS, Bins, _boundary_labels, chi2_from_counts, ks_statistic
+from .drift_stats import (
+    MISSING,
+    STATISTICS,
+    Bins,
+    _boundary_labels,
+    chi2_from_counts,
+    ks_statistic,
+    quantile_boundaries,
+)
 from .results import CheckResult, distinct
 
 LABELS = {"psi": "PSI", "ks": "KS D", "jensenshannon": "Jensen-Shannon distance", "chi2": "chi-square w"}
@@ -71,17 +79,6 @@ def _exact_raw(t: Table, column: str, where: Where) -> np.ndarray | None:
 
 
 # --- boundaries from quantiles --------------------------------------------------------------
-
-
-def quantile_boundaries(qs: np.ndarray) -> list[tuple[float, bool]]:
-    """As drift_stats._quantile_boundaries, from given quantiles: (value, closed) boundaries."""
-    values, repeats = np.unique(qs, return_counts=True)
-    out: list[tuple[float, bool]] = []
-    for v, k in zip(values.tolist(), repeats.tolist(), strict=True):
-        out.append((v, False))
-        if k > 1:
-            out.append((v, True))
-    return out
 
 
 def thresholds_of(boundaries: list[tuple[float, bool]]) -> list[float]:
